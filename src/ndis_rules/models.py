@@ -1,0 +1,409 @@
+"""Boundary models: the service contract and what is validated against it.
+
+Pydantic v2, frozen, ``extra="forbid"``: a misspelt key is an error naming the field. Money is an
+exact string (``"70.23"``) and floats are refused everywhere; dates are ISO ``YYYY-MM-DD`` (a
+``datetime`` or a number is refused). Every range is inclusive at both ends: ``start`` ..
+``end_inclusive`` for budgets and periods, ``from`` .. ``to`` for service dates.
+
+Examples:
+    >>> line = ClaimLine.model_validate({"id": "L1", "from": "2025-08-04", "to": "2025-08-04",
+    ...     "item": "01_011_0107_1_1", "quantity": "2", "unit_price": "70.23"})
+    >>> str(line.line_amount)
+    '140.46'
+    >>> ClaimLine.model_validate({"id": "L1", "from": "2025-08-04", "to": "2025-08-04",
+    ...     "item": "01_011_0107_1_1", "quantity": 2.5, "unit_price": "70.23"})
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for ClaimLine
+    quantity
+      Value error, a float is not exact: write the number as a string such as "2.50" ...
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .money import Money, line_amount
+
+__all__ = [
+    "CATEGORIES",
+    "CORE_CATEGORIES",
+    "BudgetType",
+    "CategoryBudget",
+    "CategoryCode",
+    "Channel",
+    "ClaimLine",
+    "Contract",
+    "DeliveredService",
+    "FundingComponent",
+    "FundingPeriod",
+    "Invoice",
+    "IsoDate",
+    "ManagementType",
+    "ProcessingMode",
+    "ProviderShare",
+    "Quantity",
+    "ServiceProviderCategoryBudget",
+    "Settings",
+    "SupportItemBudget",
+    "is_valid_item_number",
+]
+
+ManagementType = Literal["agency", "plan", "self"]
+BudgetType = Literal["flexible", "stated"]
+Channel = Literal["service_entry", "streamline", "bulk_import", "case_note"]
+ProcessingMode = Literal["manual", "automated", "disabled"]
+
+#: PACE support categories 01-21.
+CATEGORIES: Final = frozenset(f"{n:02d}" for n in range(1, 22))
+#: Core categories that form a core flexible pool when their budget is flexible.
+CORE_CATEGORIES: Final = frozenset({"01", "02", "03", "04"})
+
+_ITEM_RE: Final = re.compile(r"^\d{2}_\d{3,9}_\d{4}_\d_\d(_[A-Z]{2})?$")
+_QUIRK_ITEMS: Final = frozenset({"Bereavement"})
+
+
+def is_valid_item_number(item: str) -> bool:
+    """``CC_SSS_RRRR_O_P`` with an optional 2-letter suffix (``_CA``, ``_NF``, ``_PT``, ``_RR``,
+    ``_TH``), SSS 3 to 9 digits; a trailing space and the catalogue's ``Bereavement`` accepted.
+
+    Examples:
+        >>> is_valid_item_number("01_011_0107_1_1"), is_valid_item_number("15_617_0128_1_3_TH")
+        (True, True)
+        >>> is_valid_item_number("01-011-0107-1-1")
+        False
+    """
+    item = item.strip()
+    return bool(_ITEM_RE.match(item)) or item in _QUIRK_ITEMS
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), got a date and time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            if len(value) != 10:
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {type(value).__name__} {value!r}")
+
+
+def _exact_decimal(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError(
+            f'a float is not exact: write the number as a string such as "2.50" (got {value!r})'
+        )
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a bool")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f'expected a number such as "2.50", got {value!r}') from None
+        if not d.is_finite():
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return d
+    return value
+
+
+def _category(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("expected a support category 01-21")
+    if isinstance(value, int):
+        value = f"{value:02d}"
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit() and len(text) == 1:
+            text = "0" + text
+        if text not in CATEGORIES:
+            raise ValueError(f"unknown support category {value!r} (expected 01-21)")
+        return text
+    raise ValueError(f"expected a support category 01-21, got {type(value).__name__}")
+
+
+#: A date given as ``YYYY-MM-DD`` (or a ``datetime.date``); datetimes and numbers are refused.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: An exact decimal number (string, int or Decimal); floats are refused.
+Quantity = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(allow_inf_nan=False)]
+#: A PACE support category, ``"01"`` .. ``"21"`` (``1`` and ``"1"`` are read as ``"01"``).
+CategoryCode = Annotated[str, BeforeValidator(_category)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, str_strip_whitespace=False
+    )
+
+
+class FundingPeriod(_Model):
+    """One funding period of a funding component: funds released for ``start`` ..
+    ``end_inclusive``."""
+
+    id: str = Field(min_length=1, description="the period's funding_period_id")
+    start: IsoDate
+    end_inclusive: IsoDate
+    amount: Money
+    released: bool = True
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> FundingPeriod:
+        if self.end_inclusive < self.start:
+            raise ValueError(
+                f"funding period {self.id}: end_inclusive {self.end_inclusive} is before "
+                f"start {self.start}"
+            )
+        return self
+
+
+class FundingComponent(_Model):
+    """A category budget's funding component, split into funding periods."""
+
+    id: str | None = None
+    amount: Money | None = Field(
+        default=None, description="the component total; the sum of its periods when left out"
+    )
+    instalment_months: int | None = Field(default=None, ge=1, le=12)
+    periods: tuple[FundingPeriod, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_period_ids(self) -> FundingComponent:
+        ids = [p.id for p in self.periods]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"funding period ids must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+
+class CategoryBudget(_Model):
+    """The contract's budget for one support category under one management type."""
+
+    id: str | None = Field(default=None, description='defaults to "<category>:<management>"')
+    category: CategoryCode
+    management: ManagementType
+    budget_type: BudgetType = "flexible"
+    stated_items_only: bool = Field(
+        default=False,
+        description='stated budget restricted to "selected support items only" '
+        "(the stated supports of this category on the contract)",
+    )
+    total: Money
+    start: IsoDate | None = None
+    end_inclusive: IsoDate | None = None
+    funding: FundingComponent | None = None
+    pace_budget_id: str | None = None
+    requires_booking: bool = False
+
+    @property
+    def key(self) -> str:
+        """The budget's name in draws: ``"<category>:<management>"``, e.g. ``"01:plan"``."""
+        return f"{self.category}:{self.management}"
+
+    @property
+    def ref(self) -> str:
+        """The budget's id, or its key when it has none."""
+        return self.id or self.key
+
+    @property
+    def in_core_pool(self) -> bool:
+        """A flexible Core category (01-04): a member of its management type's pool."""
+        return self.category in CORE_CATEGORIES and self.budget_type == "flexible"
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> CategoryBudget:
+        if (self.start is None) != (self.end_inclusive is None):
+            raise ValueError("a budget's own dates need both start and end_inclusive")
+        if self.start and self.end_inclusive and self.end_inclusive < self.start:
+            raise ValueError(f"end_inclusive {self.end_inclusive} is before start {self.start}")
+        return self
+
+
+class SupportItemBudget(_Model):
+    """A service support or stated support: an item, quantity x rate, for a provider."""
+
+    id: str = Field(min_length=1)
+    kind: Literal["service", "stated"] = "service"
+    item: str
+    category: CategoryCode
+    management: ManagementType | None = None
+    provider: str | None = Field(
+        default=None, description="None on a stated support matches any provider"
+    )
+    quantity: Quantity
+    rate: Money
+    requires_booking: bool = False
+
+    @property
+    def amount(self) -> Money:
+        """quantity x rate, to the cent."""
+        return line_amount(self.quantity, self.rate)
+
+
+class ProviderShare(_Model):
+    """An SPCB's share of one funding period."""
+
+    period_id: str
+    amount: Money
+
+
+class ServiceProviderCategoryBudget(_Model):
+    """SPCB: a cap for one provider within one category, with its own agreement dates."""
+
+    id: str = Field(min_length=1)
+    provider: str
+    category: CategoryCode
+    management: ManagementType | None = None
+    amount: Money
+    start: IsoDate
+    end_inclusive: IsoDate
+    distribution: tuple[ProviderShare, ...] = ()
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ServiceProviderCategoryBudget:
+        if self.end_inclusive < self.start:
+            raise ValueError(f"end_inclusive {self.end_inclusive} is before start {self.start}")
+        return self
+
+
+class DeliveredService(_Model):
+    """One claimed line (or part of one) saved against the contract; it consumes budget."""
+
+    id: str = Field(min_length=1)
+    invoice_id: str | None = None
+    invoice_number: str | None = None
+    line_id: str | None = None
+    provider: str | None = None
+    item: str | None = None
+    category: CategoryCode
+    management: ManagementType
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate
+    quantity: Quantity | None = None
+    unit_price: Money | None = None
+    amount: Money
+    period_id: str | None = Field(
+        default=None, description="the funding period it was drawn in (else: the one of `from`)"
+    )
+    status: Literal["active", "cancelled"] = "active"
+    paid: bool = False
+    adjustment: bool = False
+    description: str | None = None
+    claim_type: str = ""
+    cancellation_reason: str | None = None
+    gst_code: str | None = None
+
+
+class Contract(_Model):
+    """A local service contract for one plan: budgets, local-only budgets and delivered services."""
+
+    id: str = Field(min_length=1)
+    participant: str | None = Field(default=None, description="participant NDIS number")
+    plan_id: str | None = None
+    pace: bool = True
+    start: IsoDate
+    end_inclusive: IsoDate
+    active: bool = True
+    version: int = Field(default=0, ge=0)
+    total: Money | None = None
+    budgets: tuple[CategoryBudget, ...] = ()
+    support_items: tuple[SupportItemBudget, ...] = ()
+    provider_budgets: tuple[ServiceProviderCategoryBudget, ...] = ()
+    delivered: tuple[DeliveredService, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Contract:
+        if self.end_inclusive < self.start:
+            raise ValueError(f"end_inclusive {self.end_inclusive} is before start {self.start}")
+        for label, ids in (
+            ("budget", [b.ref for b in self.budgets]),
+            ("support item budget", [s.id for s in self.support_items]),
+            ("provider budget", [s.id for s in self.provider_budgets]),
+            ("delivered service", [d.id for d in self.delivered]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{label} ids must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+    def budget(self, category: str, management: str) -> CategoryBudget | None:
+        """The category budget for a category and management type, if any."""
+        for b in self.budgets:
+            if b.category == category and b.management == management:
+                return b
+        return None
+
+
+class ClaimLine(_Model):
+    """One line of an invoice. Out-of-range values (quantity <= 0, an unknown category) are
+    accepted here and reported by validation as ``INVALID_LINE``; wrong *types* are refused."""
+
+    id: str = Field(min_length=1)
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate
+    item: str
+    category: str | None = Field(
+        default=None, description="PACE category; else from the catalogue, else the item prefix"
+    )
+    quantity: Quantity
+    unit_price: Money
+    amount: Money | None = Field(
+        default=None, description="if given, must equal quantity x unit_price to the cent"
+    )
+    management: ManagementType | None = None
+    claim_type: str = ""
+    cancellation_reason: str | None = None
+    gst_code: str | None = None
+
+    @property
+    def line_amount(self) -> Money:
+        """quantity x unit price, rounded half-up once."""
+        return line_amount(self.quantity, self.unit_price)
+
+
+class Invoice(_Model):
+    """One provider's lines for one participant, entered against a contract."""
+
+    id: str = Field(min_length=1)
+    number: str | None = Field(default=None, description="the provider's invoice number")
+    contract_id: str | None = None
+    participant: str | None = None
+    provider: str = Field(min_length=1, description="provider id or ABN")
+    management: ManagementType | None = Field(
+        default=None,
+        description="the management type claimed under, where the contract "
+        "holds the category under several or none",
+    )
+    lines: tuple[ClaimLine, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_lines(self) -> Invoice:
+        ids = [line.id for line in self.lines]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"line ids must be unique within an invoice: {', '.join(dupes)}")
+        return self
+
+
+class Settings(_Model):
+    """Validation settings (spec/validation.md section 7). Unknown settings are an error."""
+
+    claims_flexibility: bool = False
+    rollover: bool = True
+    allow_inactive_contracts: bool = False
+    support_item_overdraw_is_error: bool = False
+    price_limit_is_error: bool = False
+    weekday_weekend_is_warning: bool = False
+    duplicate_key: Literal["client_provider_invoice", "provider_invoice"] = (
+        "client_provider_invoice"
+    )

@@ -1,0 +1,248 @@
+"""Exact Australian-dollar money.
+
+`Money` holds whole cents in an ``int``. It never touches a float: parsing a float raises
+``TypeError``, and the only rounding (a line's quantity x unit price) is half-up, written at the
+call site through :data:`LINE_ROUNDING`.
+
+Examples:
+    >>> Money.parse("70.23") * 2
+    Money('140.46')
+    >>> str(Money.parse("1") + Money(5))
+    '1.05'
+    >>> line_amount(Decimal("1.5"), Money.parse("70.23"))
+    Money('105.35')
+    >>> [str(part) for part in allocate(Money.parse("100.00"), [1, 1, 1])]
+    ['33.34', '33.33', '33.33']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Final
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+__all__ = ["LINE_ROUNDING", "ZERO", "Money", "allocate", "line_amount", "round_cents"]
+
+#: Rounding used for a line amount (quantity x unit price), once per line. The NDIA does not
+#: publish its mode; spec/README.md fixes half-up.
+LINE_ROUNDING: Final = ROUND_HALF_UP
+
+_CENT = Decimal("0.01")
+_MONEY_RE: Final = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+
+
+class Money:
+    """An exact amount of Australian dollars, stored as integer cents.
+
+    Supports ``+``, ``-``, unary ``-``, ``* int``, comparisons with other ``Money`` and
+    ``sum()`` (``0`` is the identity). ``Money * Money`` and ``Money * float`` raise ``TypeError``.
+    """
+
+    __slots__ = ("cents",)
+    cents: int
+
+    def __init__(self, cents: int) -> None:
+        if isinstance(cents, bool) or not isinstance(cents, int):
+            raise TypeError(f"Money takes whole cents as int, got {type(cents).__name__}")
+        object.__setattr__(self, "cents", cents)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Money is immutable")
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def parse(cls, value: object) -> Money:
+        """Parse ``"70.23"``, ``"$1,234.50"``, a ``Decimal`` with at most 2 places, or an ``int``
+        (whole dollars). Floats are refused.
+
+        Examples:
+            >>> Money.parse("$1,234.5")
+            Money('1234.50')
+            >>> Money.parse(0.1)
+            Traceback (most recent call last):
+            ...
+            TypeError: money must be a string or Decimal such as "70.23", not a float (0.1)
+        """
+        if isinstance(value, Money):
+            return value
+        if isinstance(value, float):
+            raise TypeError(
+                f'money must be a string or Decimal such as "70.23", not a float ({value!r})'
+            )
+        if isinstance(value, bool):
+            raise TypeError("money must be a string or Decimal, not a bool")
+        if isinstance(value, int):
+            return cls(value * 100)
+        if isinstance(value, Decimal):
+            return cls.from_decimal(value)
+        if isinstance(value, str):
+            text = value.strip().replace(",", "")
+            negative = text.startswith("-")
+            text = text.lstrip("-").lstrip("$")
+            if negative:
+                text = "-" + text
+            if not _MONEY_RE.match(text):
+                raise ValueError(f'not an amount of money: {value!r} (expected e.g. "70.23")')
+            return cls.from_decimal(Decimal(text))
+        raise TypeError(f"money must be a string or Decimal, not {type(value).__name__}")
+
+    @classmethod
+    def from_decimal(cls, value: Decimal) -> Money:
+        """Exact conversion; more than 2 decimal places (or NaN/inf) raises ``ValueError``."""
+        if not value.is_finite():
+            raise ValueError(f"not a finite amount: {value}")
+        try:
+            cents = value.scaleb(2)
+            if cents != cents.to_integral_value():
+                raise ValueError(f"amount {value} has more than 2 decimal places")
+            return cls(int(cents))
+        except InvalidOperation as exc:  # pragma: no cover - defensive
+            raise ValueError(f"not an amount of money: {value}") from exc
+
+    # -- conversion ---------------------------------------------------------------------------
+    def to_decimal(self) -> Decimal:
+        """The amount as a ``Decimal`` with exactly two places."""
+        return Decimal(self.cents).scaleb(-2).quantize(_CENT)
+
+    def __str__(self) -> str:
+        sign = "-" if self.cents < 0 else ""
+        whole, cents = divmod(abs(self.cents), 100)
+        return f"{sign}{whole}.{cents:02d}"
+
+    def __repr__(self) -> str:
+        return f"Money('{self}')"
+
+    def __hash__(self) -> int:
+        return hash(("Money", self.cents))
+
+    def __bool__(self) -> bool:
+        return self.cents != 0
+
+    # -- arithmetic ---------------------------------------------------------------------------
+    def __add__(self, other: Money) -> Money:
+        if isinstance(other, Money):
+            return Money(self.cents + other.cents)
+        return NotImplemented
+
+    def __radd__(self, other: object) -> Money:
+        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
+            return self  # sum() identity
+        return NotImplemented
+
+    def __sub__(self, other: Money) -> Money:
+        if isinstance(other, Money):
+            return Money(self.cents - other.cents)
+        return NotImplemented
+
+    def __neg__(self) -> Money:
+        return Money(-self.cents)
+
+    def __mul__(self, other: int) -> Money:
+        if isinstance(other, int) and not isinstance(other, bool):
+            return Money(self.cents * other)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    # -- comparison ---------------------------------------------------------------------------
+    def _cmp(self, other: object) -> int:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot compare Money with {type(other).__name__}")
+        return self.cents - other.cents
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Money):
+            return self.cents == other.cents
+        return NotImplemented
+
+    def __lt__(self, other: Money) -> bool:
+        return self._cmp(other) < 0
+
+    def __le__(self, other: Money) -> bool:
+        return self._cmp(other) <= 0
+
+    def __gt__(self, other: Money) -> bool:
+        return self._cmp(other) > 0
+
+    def __ge__(self, other: Money) -> bool:
+        return self._cmp(other) >= 0
+
+    # -- pydantic integration -----------------------------------------------------------------
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: object) -> Money:
+            try:
+                return cls.parse(value)
+            except TypeError as exc:
+                raise ValueError(str(exc)) from exc
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="always"),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": r"^-?\d{1,12}(\.\d{1,2})?$",
+            "description": 'Australian dollars as an exact decimal string, e.g. "70.23"',
+            "examples": ["70.23"],
+        }
+
+
+ZERO: Final = Money(0)
+
+
+def round_cents(value: Decimal, rounding: str = LINE_ROUNDING) -> Money:
+    """Round a ``Decimal`` number of dollars to whole cents with the given rounding mode.
+
+    Examples:
+        >>> round_cents(Decimal("0.005"))
+        Money('0.01')
+    """
+    return Money(int(value.quantize(_CENT, rounding=rounding).scaleb(2)))
+
+
+def line_amount(quantity: Decimal, unit_price: Money) -> Money:
+    """``quantity x unit_price``, rounded half-up to the cent once (spec/README.md)."""
+    if isinstance(quantity, float):
+        raise TypeError("quantity must be a Decimal, not a float")
+    return round_cents(quantity * unit_price.to_decimal(), LINE_ROUNDING)
+
+
+def allocate(total: Money, weights: Sequence[int]) -> list[Money]:
+    """Split ``total`` over non-negative integer ``weights`` by the largest-remainder method.
+
+    The parts always add up to ``total`` exactly; ties go to the earlier part.
+
+    Examples:
+        >>> [str(m) for m in allocate(Money.parse("10.00"), [31, 30])]
+        ['5.08', '4.92']
+    """
+    if not weights or any(w < 0 for w in weights) or sum(weights) == 0:
+        raise ValueError("allocate needs at least one positive weight and no negative ones")
+    whole = sum(weights)
+    sign = -1 if total.cents < 0 else 1
+    cents = abs(total.cents)
+    floors = [cents * w // whole for w in weights]
+    remainders = [cents * w % whole for w in weights]
+    left = cents - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Money(sign * f) for f in floors]
+
+
+def total(amounts: Iterable[Money]) -> Money:
+    """Sum of amounts (``ZERO`` for none)."""
+    return Money(sum(m.cents for m in amounts))

@@ -1,0 +1,174 @@
+"""Decisions as data: findings, draws, the explanation trace, and line / invoice decisions.
+
+A line's outcome is ``error`` if any finding is an error, else ``warning`` if any is a warning,
+else ``allowed`` (``info`` findings explain without flagging). An invoice's outcome is its worst
+line. The draws of a line add up to its amount when it is not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from .money import Money
+
+__all__ = [
+    "Action",
+    "Draw",
+    "Finding",
+    "InvoiceDecision",
+    "LineDecision",
+    "LinePart",
+    "Outcome",
+    "Severity",
+    "TraceStep",
+    "outcome_of",
+]
+
+Severity = Literal["error", "warning", "info"]
+Outcome = Literal["error", "warning", "allowed"]
+Action = Literal["create", "review", "reject"]
+
+_RANK: dict[str, int] = {"allowed": 0, "info": 0, "warning": 1, "error": 2}
+_OUTCOMES: tuple[Outcome, Outcome, Outcome] = ("allowed", "warning", "error")
+
+
+def outcome_of(severities: Iterable[str]) -> Outcome:
+    """The outcome for a set of finding severities (or outcomes): the worst of them.
+
+    Examples:
+        >>> outcome_of(["info", "warning"]), outcome_of([]), outcome_of(["warning", "error"])
+        ('warning', 'allowed', 'error')
+    """
+    return _OUTCOMES[max((_RANK[s] for s in severities), default=0)]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule's finding on a line: a stable code, its severity in this channel, a message
+    rendered from the facts, and the facts themselves (all strings; money as ``"123.45"``)."""
+
+    code: str
+    severity: Severity
+    message: str
+    facts: Mapping[str, str] = field(default_factory=dict)
+    reference: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "facts": dict(self.facts),
+        }
+        if self.reference:
+            out["reference"] = self.reference
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """Money a line charges to one budget: ``"01:plan"`` (a category budget),
+    ``"core_flexible:plan"`` (the pool), with the funding period where there is one."""
+
+    budget: str
+    amount: Money
+    period: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"budget": self.budget, "period": self.period, "amount": str(self.amount)}
+
+
+@dataclass(frozen=True, slots=True)
+class LinePart:
+    """The part of a line drawn in one funding period (a line that spans periods with
+    ``claims_flexibility`` has several), as it is saved as a delivered service."""
+
+    from_: date
+    to: date
+    quantity: Decimal
+    amount: Money
+    period: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "from": self.from_.isoformat(),
+            "to": self.to.isoformat(),
+            "quantity": str(self.quantity),
+            "amount": str(self.amount),
+            "period": self.period,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One rule step evaluated for a line (filled only with ``explain=True``)."""
+
+    rule: str
+    outcome: str
+    inputs: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"rule": self.rule, "outcome": self.outcome, "inputs": dict(self.inputs)}
+
+
+@dataclass(frozen=True, slots=True)
+class LineDecision:
+    """The decision on one claim line."""
+
+    line_id: str
+    outcome: Outcome
+    action: Action
+    amount: Money
+    draws: tuple[Draw, ...]
+    findings: tuple[Finding, ...]
+    counts_against: tuple[str, ...] = ()
+    parts: tuple[LinePart, ...] = ()
+    trace: tuple[TraceStep, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of the findings, in the order found."""
+        return tuple(f.code for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (money as strings)."""
+        out: dict[str, Any] = {
+            "line_id": self.line_id,
+            "outcome": self.outcome,
+            "action": self.action,
+            "amount": str(self.amount),
+            "draws": [d.to_dict() for d in self.draws],
+            "counts_against": list(self.counts_against),
+            "parts": [p.to_dict() for p in self.parts],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.trace:
+            out["trace"] = [t.to_dict() for t in self.trace]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDecision:
+    """The decision on an invoice: its worst line's outcome, one action, and every line."""
+
+    invoice_id: str
+    outcome: Outcome
+    action: Action
+    lines: tuple[LineDecision, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (money as strings)."""
+        return {
+            "invoice_id": self.invoice_id,
+            "outcome": self.outcome,
+            "action": self.action,
+            "lines": [line.to_dict() for line in self.lines],
+        }
