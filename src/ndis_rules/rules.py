@@ -389,7 +389,10 @@ def _provider_checks(
         if sib.id not in w.counts_against:
             w.counts_against.append(sib.id)
     if spcb is None and sib is None:
-        w.find("PROVIDER_NOT_ON_CONTRACT", {"provider": provider, "budget": fallback})
+        w.find(
+            "PROVIDER_NOT_ON_CONTRACT",
+            {"provider": provider, "budget": fallback.split(" ", maxsplit=1)[0]},
+        )
     return True
 
 
