@@ -223,3 +223,36 @@ class _Facts(dict[str, str]):
 def render(code: Code, facts: Mapping[str, str]) -> str:
     """The human message for ``code`` from its template and the finding's facts."""
     return string.Formatter().vformat(CODES[code].template, (), _Facts(facts))
+
+
+def codes_reference() -> str:
+    """The Markdown page ``docs/codes.md``: every code with its default severity, the
+    channel/setting severity changes, its source and the NDIA rejection it prevents."""
+    from .channels import SETTING_SEVERITY, SEVERITY
+
+    lines = [
+        "# Rule codes",
+        "",
+        "Generated from `src/ndis_rules/codes.py` and `channels.py` "
+        "(`python -c 'from ndis_rules.codes import codes_reference; print(codes_reference())'`);"
+        " a test keeps it current. A code is never renamed or reused.",
+        "",
+        "| code | severity | changed by channel / setting | source | prevents NDIA | message |",
+        "|---|---|---|---|---|---|",
+    ]
+    for code in all_codes():
+        spec = CODES[code]
+        changes = [
+            f"{ch}{'/' + mode if mode else ''}: {table[code]}"
+            for (ch, mode), table in SEVERITY.items()
+            if code in table
+        ] + [f"{setting}: {sev}" for setting, c, sev in SETTING_SEVERITY if c == code]
+        if code == "SPANS_PERIODS":
+            changes.append("claims_flexibility (not case_note): info, line split")
+        ours = " (ours)" if spec.ours else ""
+        template = spec.template.replace("|", "\\|")
+        lines.append(
+            f"| `{code}` | {spec.severity} | {'; '.join(changes) or '-'} | {spec.source}{ours} "
+            f"| {spec.ndia_rejection or '-'} | {template} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ Every exception derives from :class:`NdisRulesError` and from the matching built
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -66,7 +67,20 @@ def _loc_text(loc: Sequence[str | int]) -> str:
 def input_error_from(exc: ValidationError, source: str = "<input>") -> InputError:
     """Turn a pydantic ``ValidationError`` into one :class:`InputError` listing every problem as
     ``field.path: message`` (no input values are echoed beyond the field path)."""
-    problems = [f"{_loc_text(e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)]
+    errors = exc.errors(include_input=False)
+    locs = [tuple(e["loc"]) for e in errors]
+
+    def cascade(e: Any) -> bool:  # a length error caused by failing items under the same field
+        loc = tuple(e["loc"])
+        return e["type"] == "too_short" and any(
+            other[: len(loc)] == loc and len(other) > len(loc) for other in locs
+        )
+
+    problems = [
+        f"{_loc_text(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+        for e in errors
+        if not cascade(e)
+    ]
     if len(problems) == 1:
         return InputError(problems[0], source=source, problems=problems)
     summary = f"{len(problems)} problems: " + "; ".join(problems)

@@ -82,10 +82,10 @@ class Money:
             return cls.from_decimal(value)
         if isinstance(value, str):
             text = value.strip().replace(",", "")
-            negative = text.startswith("-")
-            text = text.lstrip("-").lstrip("$")
-            if negative:
-                text = "-" + text
+            sign = ""
+            if text.startswith("-"):
+                sign, text = "-", text[1:]
+            text = sign + text.removeprefix("$")
             if not _MONEY_RE.match(text):
                 raise ValueError(f'not an amount of money: {value!r} (expected e.g. "70.23")')
             return cls.from_decimal(Decimal(text))

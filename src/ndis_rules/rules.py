@@ -169,6 +169,10 @@ def _check_input(w: _Work, line: ClaimLine, category: str | None) -> None:
         problems.append(f"quantity {line.quantity} is not above zero")
     if line.unit_price <= Money(0):
         problems.append(f"unit price {line.unit_price} is not above zero")
+    if line.quantity > 0 and line.unit_price > Money(0) and line.line_amount <= Money(0):
+        problems.append(
+            f"amount {line.line_amount} (quantity x unit price, to the cent) is not above zero"
+        )
     if not is_valid_item_number(line.item):
         problems.append(f"support item number {line.item!r} is malformed")
     if category is None or category not in CATEGORIES:

@@ -1,0 +1,231 @@
+"""The ``ndis-rules`` command line: a thin shell over the public API.
+
+Exit codes: 0 no error line (or every scenario passed), 1 any error line (or a scenario failed),
+2 bad input or usage (the message names the file, the field path and the problem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__
+from .adapters.clock import DEFAULT_ZONE, SystemClock
+from .codes import CODES, all_codes
+from .errors import InputError, NdisRulesError
+from .loading import read_contract, read_invoices, read_settings
+from .models import Settings
+from .outcomes import InvoiceDecision
+from .rules import evaluate_batch
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace, TextIO], int]
+
+
+def _date(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _today(args: argparse.Namespace) -> date:
+    if args.today is not None:
+        today: date = args.today
+        return today
+    return SystemClock.in_zone(args.zone).today()
+
+
+def format_table(decisions: Sequence[InvoiceDecision]) -> str:
+    """A plain-text report: one row per line, then its findings."""
+    out: list[str] = []
+    lines = [ld for inv in decisions for ld in inv.lines]
+    counts = {o: sum(1 for ld in lines if ld.outcome == o) for o in ("allowed", "warning", "error")}
+    out.append(
+        f"{len(decisions)} invoice(s), {len(lines)} line(s): {counts['allowed']} allowed, "
+        f"{counts['warning']} warning, {counts['error']} error"
+    )
+    for inv in decisions:
+        out.append("")
+        out.append(f"invoice {inv.invoice_id}: {inv.outcome.upper()} -> {inv.action}")
+        for ld in inv.lines:
+            draws = (
+                " + ".join(
+                    f"{d.amount} from {d.budget}" + (f" {d.period}" if d.period else "")
+                    for d in ld.draws
+                )
+                or "nothing drawn"
+            )
+            out.append(
+                f"  {ld.line_id:<8} {ld.outcome:<8} {ld.action:<7} {ld.amount!s:>11}  {draws}"
+            )
+            for f in ld.findings:
+                out.append(f"           [{f.severity}] {f.code}: {f.message}")
+            for t in ld.trace:
+                inputs = ", ".join(f"{k}={v}" for k, v in t.inputs.items())
+                out.append(
+                    f"           . {t.rule} -> {t.outcome}" + (f" ({inputs})" if inputs else "")
+                )
+    return "\n".join(out)
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    contract = read_contract(args.contract)
+    invoices = read_invoices(args.invoice)
+    settings = read_settings(args.settings) if args.settings else Settings()
+    decisions = evaluate_batch(
+        contract,
+        invoices,
+        as_of=_today(args),
+        channel=args.channel,
+        mode=args.mode,
+        settings=settings,
+        action=args.action,
+        explain=args.explain,
+    )
+    if args.format == "json":
+        for inv in decisions:
+            out.write(json.dumps(inv.to_dict(), sort_keys=False) + "\n")
+    else:
+        out.write(format_table(decisions) + "\n")
+    errors = any(ld.outcome == "error" for inv in decisions for ld in inv.lines)
+    return EXIT_ERRORS if errors else EXIT_OK
+
+
+def _cmd_scenarios_run(args: argparse.Namespace, out: TextIO) -> int:
+    from .testing.scenarios import run_scenario_file, scenario_files
+
+    files = scenario_files(args.paths)
+    if not files:
+        raise InputError("no scenario files found", source=" ".join(args.paths))
+    passed = failed = 0
+    for f in files:
+        for result in run_scenario_file(f):
+            if args.k and args.k.lower() not in result.scenario.lower():
+                continue
+            if result.passed:
+                passed += 1
+                if args.verbose:
+                    out.write(f"PASS {result.source}: {result.scenario}\n")
+            else:
+                failed += 1
+                out.write("FAIL " + result.explain() + "\n")
+    out.write(f"scenarios: {passed} passed, {failed} failed\n")
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _cmd_codes(args: argparse.Namespace, out: TextIO) -> int:
+    if args.format == "json":
+        data = [
+            {
+                "code": c,
+                "severity": CODES[c].severity,
+                "source": CODES[c].source,
+                "ndia_rejection": CODES[c].ndia_rejection,
+                "template": CODES[c].template,
+            }
+            for c in all_codes()
+        ]
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        for c in all_codes():
+            out.write(f"{c:<36} {CODES[c].severity:<8} {CODES[c].source}\n")
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    from .schema import write_schemas
+
+    for path in write_schemas(Path(args.out)):
+        out.write(f"wrote {path}\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for docs and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="ndis-rules",
+        description="Validate NDIS claims against plan budgets and funding periods.",
+    )
+    parser.add_argument("--version", action="version", version=f"ndis-rules {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="validate invoices against a service contract")
+    v.add_argument("--contract", required=True, help="contract JSON (or YAML) file")
+    v.add_argument(
+        "--invoice", required=True, help='invoice JSON file: one, a list, or {"invoices": [...]}'
+    )
+    v.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
+    v.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    v.add_argument(
+        "--channel",
+        default="service_entry",
+        choices=["service_entry", "streamline", "bulk_import", "case_note"],
+    )
+    v.add_argument(
+        "--mode",
+        choices=["manual", "automated", "disabled"],
+        help="streamline processing mode (default manual)",
+    )
+    v.add_argument("--action", default="create", choices=["create", "edit", "clone", "undo_cancel"])
+    v.add_argument("--settings", help="settings JSON file")
+    v.add_argument("--format", default="table", choices=["table", "json"])
+    v.add_argument("--explain", action="store_true", help="include the rule trace")
+    v.set_defaults(handler=_cmd_validate)
+
+    s = sub.add_parser("scenarios", help="executable scenarios")
+    ssub = s.add_subparsers(dest="scenarios_command", required=True)
+    r = ssub.add_parser("run", help="run scenario files or folders")
+    r.add_argument("paths", nargs="+")
+    r.add_argument("-k", help="only scenarios whose name contains this text")
+    r.add_argument("-v", "--verbose", action="store_true")
+    r.set_defaults(handler=_cmd_scenarios_run)
+
+    c = sub.add_parser("codes", help="list the rule codes")
+    c.add_argument("--format", default="table", choices=["table", "json"])
+    c.set_defaults(handler=_cmd_codes)
+
+    sc = sub.add_parser("schema", help="write the JSON Schemas of the input models")
+    sc.add_argument("--out", default="docs/schema")
+    sc.set_defaults(handler=_cmd_schema)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+#: Functions that add more subcommands (sync, bookings, claims, catalogue).
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage message
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_INPUT
+    handler: Handler = args.handler
+    try:
+        return handler(args, out)
+    except InputError as exc:
+        sys.stderr.write(f"ndis-rules: error: {exc}\n")
+        return EXIT_INPUT
+    except NdisRulesError as exc:
+        sys.stderr.write(f"ndis-rules: error: {exc}\n")
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""Reading contracts, invoices and settings from JSON (or YAML) files and text, with every
+problem reported as one :class:`~ndis_rules.errors.InputError` naming the file and field path.
+
+Examples:
+    >>> parse_model(Settings, '{"rollover": false, "claims_flexiblity": true}', "s.json")
+    Traceback (most recent call last):
+    ...
+    ndis_rules.errors.InputError: s.json: claims_flexiblity: Extra inputs are not permitted
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, input_error_from
+from .models import Contract, Invoice, Settings
+
+__all__ = ["parse_model", "read_contract", "read_invoices", "read_model", "read_settings"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _load_text(text: str, source: str) -> Any:
+    if source.endswith((".yaml", ".yml")):
+        from .testing.scenarios import _yaml_load
+
+        return _yaml_load(text, source)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
+        ) from None
+
+
+def parse_model(model: type[M], text: str, source: str = "<input>") -> M:
+    """Validate ``text`` (JSON, or YAML when ``source`` ends in .yaml) as ``model``."""
+    data = _load_text(text, source)
+    return validate_model(model, data, source)
+
+
+def validate_model(model: type[M], data: Any, source: str = "<input>") -> M:
+    """Validate already-parsed data as ``model``; problems raise :class:`InputError`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise input_error_from(exc, source) from None
+
+
+def read_model(model: type[M], path: str | Path) -> M:
+    """Read and validate a file as ``model``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", source=str(p)) from None
+    return parse_model(model, text, str(p))
+
+
+def read_contract(path: str | Path) -> Contract:
+    """Read a contract file (a bare contract, or ``{"contract": {...}}``)."""
+    p = Path(path)
+    try:
+        data = _load_text(p.read_text(encoding="utf-8"), str(p))
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    if isinstance(data, dict) and set(data) == {"contract"}:
+        data = data["contract"]
+    return validate_model(Contract, data, str(p))
+
+
+def read_invoices(path: str | Path) -> list[Invoice]:
+    """Read one invoice, a list of invoices, or ``{"invoices": [...]}`` from a file."""
+    p = Path(path)
+    try:
+        data = _load_text(p.read_text(encoding="utf-8"), str(p))
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    if isinstance(data, dict) and "invoices" in data and "lines" not in data:
+        data = data["invoices"]
+    items = data if isinstance(data, list) else [data]
+    out: list[Invoice] = []
+    for n, item in enumerate(items):
+        try:
+            out.append(Invoice.model_validate(item))
+        except ValidationError as exc:
+            err = input_error_from(exc, str(p))
+            prefix = f"invoices.{n}." if isinstance(data, list) else ""
+            problems = [prefix + problem for problem in err.problems]
+            raise InputError("; ".join(problems), source=str(p), problems=problems) from None
+    return out
+
+
+def read_settings(path: str | Path) -> Settings:
+    """Read a settings file; unknown settings are an error."""
+    return read_model(Settings, path)

@@ -1,0 +1,250 @@
+"""Invariants of the validation engine over generated contracts and invoices.
+
+The money checks use an independent model (plain sums over delivered services), not the engine's
+own ledger, so a bug in the ledger cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ndis_rules import evaluate_batch, evaluate_invoice, record_invoice
+from ndis_rules.models import CORE_CATEGORIES, Contract, FundingComponent, Invoice
+from ndis_rules.money import Money
+from ndis_rules.periods import period_status
+from ndis_rules.testing.strategies import ValidationInput, validation_inputs
+
+
+def _run(case: ValidationInput) -> tuple[list, Contract]:  # type: ignore[type-arg]
+    decisions = evaluate_batch(
+        case.contract,
+        case.invoices,
+        as_of=case.as_of,
+        channel=case.channel,
+        mode=case.mode,
+        settings=case.settings,
+    )
+    contract = case.contract
+    for inv, dec in zip(case.invoices, decisions, strict=True):
+        contract = record_invoice(contract, inv, dec)
+    return decisions, contract
+
+
+@given(validation_inputs())
+def test_draws_sum_to_amount_and_errors_draw_nothing(case: ValidationInput) -> None:
+    decisions, _ = _run(case)
+    for inv in decisions:
+        for ld in inv.lines:
+            if ld.outcome == "error":
+                assert ld.draws == () and ld.parts == ()
+                assert ld.action == "reject"
+            else:
+                assert sum(d.amount.cents for d in ld.draws) == ld.amount.cents
+                assert sum(p.amount.cents for p in ld.parts) == ld.amount.cents
+                assert all(d.amount.cents > 0 for d in ld.draws)
+            assert ld.outcome == max(
+                (f.severity for f in ld.findings),
+                key=["info", "warning", "error"].index,
+                default="info",
+            ).replace("info", "allowed")
+
+
+@given(validation_inputs())
+def test_batch_gives_one_decision_per_input_in_order(case: ValidationInput) -> None:
+    decisions, _ = _run(case)
+    assert [d.invoice_id for d in decisions] == [i.id for i in case.invoices]
+    for inv, dec in zip(case.invoices, decisions, strict=True):
+        assert [ld.line_id for ld in dec.lines] == [line.id for line in inv.lines]
+        worst = max((ld.outcome for ld in dec.lines), key=["allowed", "warning", "error"].index)
+        assert dec.outcome == worst
+
+
+@given(validation_inputs())
+def test_deterministic_and_independent_of_input_order_of_budgets(case: ValidationInput) -> None:
+    first, _ = _run(case)
+    again, _ = _run(case)
+    assert [d.to_dict() for d in first] == [d.to_dict() for d in again]
+    shuffled = case.contract.model_copy(
+        update={
+            "budgets": tuple(reversed(case.contract.budgets)),
+            "provider_budgets": tuple(reversed(case.contract.provider_budgets)),
+            "delivered": tuple(reversed(case.contract.delivered)),
+        }
+    )
+    third, _ = _run(replace(case, contract=shuffled))
+    assert json.dumps([d.to_dict() for d in third]) == json.dumps([d.to_dict() for d in first])
+
+
+def _periods_ok(contract: Contract, as_of: date, rollover: bool) -> list[str]:
+    """Independent check: no FP / non-flexible category / SPCB overdrawn, pool not negative."""
+    problems: list[str] = []
+    active = [d for d in contract.delivered if d.status == "active"]
+    for b in contract.budgets:
+        mine = [d for d in active if d.category == b.category and d.management == b.management]
+        in_pool = b.in_core_pool
+        if b.funding is None:
+            if not in_pool and sum(d.amount.cents for d in mine) > b.total.cents:
+                problems.append(f"{b.key} overdrawn")
+            continue
+        if in_pool:
+            continue
+        periods = sorted(b.funding.periods, key=lambda p: p.start)
+        spent = []
+        for p in periods:
+            spent.append(
+                sum(
+                    d.amount.cents
+                    for d in mine
+                    if (d.period_id == p.id)
+                    or (d.period_id is None and p.start <= d.from_ <= p.end_inclusive)
+                )
+            )
+        current = max(
+            (
+                i
+                for i, p in enumerate(periods)
+                if period_status(p.start, p.end_inclusive, as_of) != "pending"
+            ),
+            default=-1,
+        )
+        running = 0
+        for i, p in enumerate(periods[: current + 1]):
+            if rollover:
+                running += p.amount.cents - spent[i]
+                if running < 0:
+                    problems.append(f"{b.key} cumulative to {p.id} negative")
+            elif spent[i] > p.amount.cents:
+                problems.append(f"{b.key} {p.id} overdrawn")
+    for s in contract.provider_budgets:
+        mine = [d for d in active if d.provider == s.provider and d.category == s.category]
+        if s.distribution:
+            for share in s.distribution:
+                used = sum(d.amount.cents for d in mine if d.period_id == share.period_id)
+                if used > share.amount.cents:
+                    problems.append(f"{s.id} share {share.period_id} overdrawn")
+        else:
+            used = sum(d.amount.cents for d in mine if s.start <= d.from_ <= s.end_inclusive)
+            if used > s.amount.cents:
+                problems.append(f"{s.id} overdrawn")
+    for mgmt in ("agency", "plan", "self"):
+        members = [b for b in contract.budgets if b.in_core_pool and b.management == mgmt]
+        if not members or any(b.funding is not None for b in members):
+            continue
+        member_cats = {b.category for b in members}
+        pool = sum(b.total.cents for b in members) - sum(
+            d.amount.cents
+            for d in active
+            if d.management == mgmt
+            and d.category in CORE_CATEGORIES
+            and (
+                d.category in member_cats
+                or not any(
+                    b.category == d.category and b.management == mgmt for b in contract.budgets
+                )
+            )
+        )
+        if pool < 0:
+            problems.append(f"core_flexible:{mgmt} negative")
+    return problems
+
+
+@given(validation_inputs())
+def test_allowed_lines_never_overdraw(case: ValidationInput) -> None:
+    assert _periods_ok(case.contract, case.as_of, case.settings.rollover) == []
+    _, after = _run(case)
+    assert _periods_ok(after, case.as_of, case.settings.rollover) == []
+
+
+def _single_line_cases() -> st.SearchStrategy[ValidationInput]:
+    return validation_inputs().map(
+        lambda c: replace(
+            c, invoices=[c.invoices[0].model_copy(update={"lines": c.invoices[0].lines[:1]})]
+        )
+    )
+
+
+def _with_more_money(contract: Contract, extra: int) -> Contract:
+    budgets = []
+    for b in contract.budgets:
+        funding = b.funding
+        if funding is not None:
+            funding = FundingComponent.model_validate(
+                {
+                    **funding.model_dump(by_alias=True),
+                    "periods": [
+                        {**p.model_dump(by_alias=True), "amount": p.amount + Money(extra)}
+                        for p in funding.periods
+                    ],
+                }
+            )
+        budgets.append(b.model_copy(update={"total": b.total + Money(extra), "funding": funding}))
+    spcbs = [
+        s.model_copy(
+            update={
+                "amount": s.amount + Money(extra),
+                "distribution": tuple(
+                    d.model_copy(update={"amount": d.amount + Money(extra)}) for d in s.distribution
+                ),
+            }
+        )
+        for s in contract.provider_budgets
+    ]
+    return contract.model_copy(update={"budgets": tuple(budgets), "provider_budgets": tuple(spcbs)})
+
+
+@given(_single_line_cases(), st.integers(1, 10**7))
+def test_more_money_never_turns_allowed_into_error(case: ValidationInput, extra: int) -> None:
+    [inv] = case.invoices
+    before = evaluate_invoice(
+        case.contract,
+        inv,
+        as_of=case.as_of,
+        channel=case.channel,
+        mode=case.mode,
+        settings=case.settings,
+    ).lines[0]
+    richer = _with_more_money(case.contract, extra)
+    after = evaluate_invoice(
+        richer, inv, as_of=case.as_of, channel=case.channel, mode=case.mode, settings=case.settings
+    ).lines[0]
+    if before.outcome != "error":
+        assert after.outcome != "error", (before.codes, after.codes)
+
+
+@given(_single_line_cases(), st.integers(1, 10**6))
+def test_a_larger_amount_never_turns_error_into_allowed(case: ValidationInput, extra: int) -> None:
+    [inv] = case.invoices
+    line = inv.lines[0]
+    bigger = inv.model_copy(
+        update={"lines": (line.model_copy(update={"unit_price": line.unit_price + Money(extra)}),)}
+    )
+    kwargs = {
+        "as_of": case.as_of,
+        "channel": case.channel,
+        "mode": case.mode,
+        "settings": case.settings,
+    }
+    before = evaluate_invoice(case.contract, inv, **kwargs).lines[0]  # type: ignore[arg-type]
+    after = evaluate_invoice(case.contract, bigger, **kwargs).lines[0]  # type: ignore[arg-type]
+    if before.outcome == "error" and line.unit_price > Money(0):
+        assert after.outcome == "error", (before.codes, after.codes)
+
+
+@given(validation_inputs())
+def test_edit_revalidation_does_not_count_its_own_draws(case: ValidationInput) -> None:
+    inv: Invoice = case.invoices[0]
+    kwargs = {
+        "as_of": case.as_of,
+        "channel": case.channel,
+        "mode": case.mode,
+        "settings": case.settings,
+    }
+    first = evaluate_invoice(case.contract, inv, **kwargs)  # type: ignore[arg-type]
+    saved = record_invoice(case.contract, inv, first)
+    again = evaluate_invoice(saved, inv, action="edit", **kwargs)  # type: ignore[arg-type]
+    assert [d.to_dict() for d in again.lines] == [d.to_dict() for d in first.lines]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ndis_rules.money import Money, allocate, line_amount, round_cents
+
+
+def test_parse_formats() -> None:
+    assert Money.parse("70.23").cents == 7023
+    assert Money.parse("$1,234.5").cents == 123450
+    assert Money.parse("-0.05").cents == -5
+    assert Money.parse(Decimal("1.10")).cents == 110
+    assert Money.parse(3).cents == 300
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "1.234", "1e5", "--1", "$", "1.2.3"])
+def test_parse_rejects_malformed(bad: str) -> None:
+    with pytest.raises(ValueError, match="amount"):
+        Money.parse(bad)
+
+
+def test_float_and_bool_refused() -> None:
+    with pytest.raises(TypeError, match="float"):
+        Money.parse(0.1)
+    with pytest.raises(TypeError):
+        Money.parse(True)
+    with pytest.raises(TypeError):
+        Money(1.0)  # type: ignore[arg-type]
+
+
+def test_arithmetic_refuses_other_types() -> None:
+    m = Money.parse("1.00")
+    with pytest.raises(TypeError):
+        m * m  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        m * 1.5  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        _ = m < 5  # type: ignore[operator]
+    assert m != 100
+    assert sum([m, m]) == Money(200)
+
+
+def test_line_amount_rounds_half_up_once() -> None:
+    assert line_amount(Decimal("1.5"), Money.parse("193.99")) == Money.parse("290.99")
+    assert line_amount(Decimal("0.5"), Money.parse("0.01")) == Money.parse("0.01")
+    assert round_cents(Decimal("2.345")) == Money.parse("2.35")
+    with pytest.raises(TypeError):
+        line_amount(1.5, Money(1))  # type: ignore[arg-type]
+
+
+def test_money_is_immutable() -> None:
+    m = Money(1)
+    with pytest.raises(AttributeError):
+        m.cents = 2  # type: ignore[misc]
+
+
+@given(st.integers(-(10**12), 10**12))
+def test_round_trip(cents: int) -> None:
+    m = Money(cents)
+    assert Money.parse(str(m)) == m
+    assert Money.from_decimal(m.to_decimal()) == m
+
+
+@given(st.integers(-(10**9), 10**9), st.lists(st.integers(0, 1000), min_size=1, max_size=12))
+def test_allocate_conserves_total(cents: int, weights: list[int]) -> None:
+    if sum(weights) == 0:
+        with pytest.raises(ValueError):
+            allocate(Money(cents), weights)
+        return
+    parts = allocate(Money(cents), weights)
+    assert sum(p.cents for p in parts) == cents
+    assert all(p.cents == 0 for p, w in zip(parts, weights, strict=True) if w == 0)
+    whole = sum(weights)
+    for p, w in zip(parts, weights, strict=True):
+        assert abs(p.cents * whole - cents * w) < whole  # within one cent of the exact share
+
+
+@given(
+    st.decimals(min_value=0, max_value=10**6, places=4),
+    st.decimals(min_value=0, max_value=10**6, places=4),
+)
+def test_rounding_is_monotone(a: Decimal, b: Decimal) -> None:
+    lo, hi = sorted([a, b])
+    assert round_cents(lo) <= round_cents(hi)
