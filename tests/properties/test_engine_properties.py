@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ndis_rules import evaluate_batch, evaluate_invoice, record_invoice
-from ndis_rules.models import CORE_CATEGORIES, Contract, FundingComponent, Invoice
+from ndis_rules.models import Contract, FundingComponent, Invoice
 from ndis_rules.money import Money
-from ndis_rules.periods import period_status
+from ndis_rules.testing.oracle import overdraw_problems
 from ndis_rules.testing.strategies import ValidationInput, validation_inputs
 
 
@@ -80,84 +79,11 @@ def test_deterministic_and_independent_of_input_order_of_budgets(case: Validatio
     assert json.dumps([d.to_dict() for d in third]) == json.dumps([d.to_dict() for d in first])
 
 
-def _periods_ok(contract: Contract, as_of: date, rollover: bool) -> list[str]:
-    """Independent check: no FP / non-flexible category / SPCB overdrawn, pool not negative."""
-    problems: list[str] = []
-    active = [d for d in contract.delivered if d.status == "active"]
-    for b in contract.budgets:
-        mine = [d for d in active if d.category == b.category and d.management == b.management]
-        in_pool = b.in_core_pool
-        if b.funding is None:
-            if not in_pool and sum(d.amount.cents for d in mine) > b.total.cents:
-                problems.append(f"{b.key} overdrawn")
-            continue
-        if in_pool:
-            continue
-        periods = sorted(b.funding.periods, key=lambda p: p.start)
-        spent = []
-        for p in periods:
-            spent.append(
-                sum(
-                    d.amount.cents
-                    for d in mine
-                    if (d.period_id == p.id)
-                    or (d.period_id is None and p.start <= d.from_ <= p.end_inclusive)
-                )
-            )
-        current = max(
-            (
-                i
-                for i, p in enumerate(periods)
-                if period_status(p.start, p.end_inclusive, as_of) != "pending"
-            ),
-            default=-1,
-        )
-        running = 0
-        for i, p in enumerate(periods[: current + 1]):
-            if rollover:
-                running += p.amount.cents - spent[i]
-                if running < 0:
-                    problems.append(f"{b.key} cumulative to {p.id} negative")
-            elif spent[i] > p.amount.cents:
-                problems.append(f"{b.key} {p.id} overdrawn")
-    for s in contract.provider_budgets:
-        mine = [d for d in active if d.provider == s.provider and d.category == s.category]
-        if s.distribution:
-            for share in s.distribution:
-                used = sum(d.amount.cents for d in mine if d.period_id == share.period_id)
-                if used > share.amount.cents:
-                    problems.append(f"{s.id} share {share.period_id} overdrawn")
-        else:
-            used = sum(d.amount.cents for d in mine if s.start <= d.from_ <= s.end_inclusive)
-            if used > s.amount.cents:
-                problems.append(f"{s.id} overdrawn")
-    for mgmt in ("agency", "plan", "self"):
-        members = [b for b in contract.budgets if b.in_core_pool and b.management == mgmt]
-        if not members or any(b.funding is not None for b in members):
-            continue
-        member_cats = {b.category for b in members}
-        pool = sum(b.total.cents for b in members) - sum(
-            d.amount.cents
-            for d in active
-            if d.management == mgmt
-            and d.category in CORE_CATEGORIES
-            and (
-                d.category in member_cats
-                or not any(
-                    b.category == d.category and b.management == mgmt for b in contract.budgets
-                )
-            )
-        )
-        if pool < 0:
-            problems.append(f"core_flexible:{mgmt} negative")
-    return problems
-
-
 @given(validation_inputs())
 def test_allowed_lines_never_overdraw(case: ValidationInput) -> None:
-    assert _periods_ok(case.contract, case.as_of, case.settings.rollover) == []
+    assert overdraw_problems(case.contract, case.as_of, case.settings.rollover) == []
     _, after = _run(case)
-    assert _periods_ok(after, case.as_of, case.settings.rollover) == []
+    assert overdraw_problems(after, case.as_of, case.settings.rollover) == []
 
 
 def _single_line_cases() -> st.SearchStrategy[ValidationInput]:
