@@ -1,0 +1,132 @@
+"""A PRODA gateway kept in one JSON file: an offline stand-in for PRODA, written atomically.
+
+Each call loads the file, applies the operation exactly as the in-memory gateway does, and on
+success writes the whole state to a temporary file in the same folder and moves it into place
+with ``os.replace``; a call that fails writes nothing, so the file is unchanged. Money is stored as
+``"123.45"`` strings and dates as ISO ``YYYY-MM-DD``. An unreadable file is a
+:class:`~ndis_rules.proda.GatewayError`; a failed write is :class:`GatewayUnavailable`.
+
+Examples:
+    >>> import tempfile, pathlib
+    >>> from datetime import date
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> gw = JsonFileProdaGateway(pathlib.Path(folder.name) / "proda.json")
+    >>> p = Participant(ndis_number="430000001", name="Citizen", date_of_birth=date(1990, 1, 2))
+    >>> gw.register(p, ProdaPlan(participant="430000001", start=date(2025, 7, 1),
+    ...                          end_inclusive=date(2026, 6, 30)))
+    >>> JsonFileProdaGateway(gw.path).find_plan(p).start
+    datetime.date(2025, 7, 1)
+    >>> folder.cleanup()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import ValidationError
+
+from ..bookings import BookingRequest, ServiceBooking
+from ..proda import GatewayError, GatewayUnavailable, Participant, ProdaGateway, ProdaPlan
+from .proda_memory import InMemoryProdaGateway
+
+__all__ = ["JsonFileProdaGateway"]
+
+T = TypeVar("T")
+
+
+class JsonFileProdaGateway:
+    """A :class:`~ndis_rules.proda.ProdaGateway` persisted in the JSON file ``path``."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, auto_approve: bool = True, id_prefix: str = "SB"
+    ) -> None:
+        self.path = Path(path)
+        self.auto_approve = auto_approve
+        self.id_prefix = id_prefix
+
+    # -- storage ------------------------------------------------------------------------------
+    def _load(self) -> InMemoryProdaGateway:
+        gateway = InMemoryProdaGateway(auto_approve=self.auto_approve, id_prefix=self.id_prefix)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return gateway
+        except OSError as exc:
+            raise GatewayUnavailable(f"{self.path}: cannot read ({exc.strerror})") from None
+        try:
+            state = json.loads(text)
+            if not isinstance(state, dict):
+                raise TypeError("the file does not hold a JSON object")
+            gateway.load_state(state)
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise GatewayError(f"{self.path}: not a PRODA store file ({exc})") from None
+        return gateway
+
+    def _save(self, gateway: InMemoryProdaGateway) -> None:
+        text = json.dumps(gateway.to_state(), indent=2, sort_keys=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise GatewayUnavailable(f"{self.path}: cannot write ({exc.strerror})") from None
+
+    def _run(self, operation: Callable[[InMemoryProdaGateway], T], *, write: bool = True) -> T:
+        gateway = self._load()
+        result = operation(gateway)  # raises before anything is written
+        if write:
+            self._save(gateway)
+        return result
+
+    # -- set-up -------------------------------------------------------------------------------
+    def register(self, participant: Participant, plan: ProdaPlan | None = None) -> None:
+        """Make the store know a participant (and their current plan)."""
+        self._run(lambda g: g.register(participant, plan))
+
+    def record_payment(self, booking_id: str) -> None:
+        """A payment request is made against a booking."""
+        self._run(lambda g: g.record_payment(booking_id))
+
+    def make_inactive(self, booking_id: str) -> None:
+        """PRODA completes a booking (``CMPD``)."""
+        self._run(lambda g: g.make_inactive(booking_id))
+
+    # -- the port -----------------------------------------------------------------------------
+    def find_plan(self, participant: Participant) -> ProdaPlan:
+        """See :meth:`InMemoryProdaGateway.find_plan`."""
+        return self._run(lambda g: g.find_plan(participant), write=False)
+
+    def create_booking(self, request: BookingRequest) -> ServiceBooking:
+        """See :meth:`InMemoryProdaGateway.create_booking`."""
+        return self._run(lambda g: g.create_booking(request))
+
+    def refresh_booking(self, booking_id: str) -> ServiceBooking:
+        """See :meth:`InMemoryProdaGateway.refresh_booking`."""
+        return self._run(lambda g: g.refresh_booking(booking_id))
+
+    def update_end_date(self, booking_id: str, end_inclusive: date) -> ServiceBooking:
+        """See :meth:`InMemoryProdaGateway.update_end_date`."""
+        return self._run(lambda g: g.update_end_date(booking_id, end_inclusive))
+
+    def end_booking(self, booking_id: str) -> ServiceBooking:
+        """See :meth:`InMemoryProdaGateway.end_booking`."""
+        return self._run(lambda g: g.end_booking(booking_id))
+
+    def list_bookings(self, participant: Participant) -> Sequence[ServiceBooking]:
+        """See :meth:`InMemoryProdaGateway.list_bookings`."""
+        return self._run(lambda g: g.list_bookings(participant), write=False)
+
+
+if TYPE_CHECKING:  # static check: the adapter implements the port
+    _conforms: ProdaGateway = JsonFileProdaGateway("proda.json")
