@@ -61,6 +61,8 @@ SEVERITY: Final[Mapping[tuple[Channel, ProcessingMode | None], Mapping[Code, Sev
 #: Severity changes made by settings: (setting name, code, severity when the setting is on).
 SETTING_SEVERITY: Final[tuple[tuple[str, Code, Severity], ...]] = (
     ("support_item_overdraw_is_error", "SUPPORT_ITEM_BUDGET_EXCEEDED", "error"),
+    ("price_limit_is_error", "PRICE_ABOVE_LIMIT", "error"),
+    ("weekday_weekend_is_warning", "DAY_TYPE_MISMATCH", "warning"),
 )
 
 

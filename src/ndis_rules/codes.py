@@ -50,6 +50,15 @@ Code = Literal[
     # 6. channels
     "OVERLAPPING_PERIODS",
     "PROVIDER_NOT_APPROVED",
+    # 8. checks that need the support catalogue, claim types, duplicates
+    "UNKNOWN_SUPPORT_ITEM",
+    "ITEM_NOT_VALID_ON_DATE",
+    "PRICE_ABOVE_LIMIT",
+    "DAY_TYPE_MISMATCH",
+    "CLAIM_TYPE_NOT_ALLOWED",
+    "CANCELLATION_REASON_REQUIRED",
+    "DUPLICATE_INVOICE",
+    "DUPLICATE_LINE",
 ]
 
 
@@ -206,6 +215,51 @@ CODES: Final[Mapping[Code, CodeSpec]] = {
         "info",
         "validation.md §6 (streamline automated)",
         ours=True,
+    ),
+    "UNKNOWN_SUPPORT_ITEM": CodeSpec(
+        "Support item {item} is not in the NDIS Support Catalogue.",
+        "error",
+        "validation.md §8",
+        "C21",
+    ),
+    "ITEM_NOT_VALID_ON_DATE": CodeSpec(
+        "Support item {item} is not in force for {from} to {to} (the catalogue lists it for "
+        "{valid}).",
+        "error",
+        "validation.md §8",
+        "C16/C17",
+    ),
+    "PRICE_ABOVE_LIMIT": CodeSpec(
+        "Unit price {unit_price} is above the {region} price limit {limit} for {item}: {note}.",
+        "warning",
+        "validation.md §8",
+        "capped price",
+    ),
+    "DAY_TYPE_MISMATCH": CodeSpec(
+        "{item} is a {expected} item but {day} is a {actual} ({state}).",
+        "error",
+        "validation.md §8",
+    ),
+    "CLAIM_TYPE_NOT_ALLOWED": CodeSpec(
+        "Claim type {claim_type} is not allowed for {item}: {reason}.",
+        "error",
+        "validation.md §8",
+    ),
+    "CANCELLATION_REASON_REQUIRED": CodeSpec(
+        "Claim type {claim_type} with cancellation reason {reason}: {problem}.",
+        "error",
+        "validation.md §8",
+    ),
+    "DUPLICATE_INVOICE": CodeSpec(
+        "Invoice {number} from provider {provider} was already entered ({existing}).",
+        "error",
+        "validation.md §8",
+    ),
+    "DUPLICATE_LINE": CodeSpec(
+        "The line repeats {existing}: same claim type, reason, GST code, dates, category, "
+        "item, quantity and rate.",
+        "warning",
+        "validation.md §8",
     ),
 }
 

@@ -47,9 +47,16 @@ from .budgets import (
     spcb_available,
     support_item_available,
 )
+from .catalogue import CatalogueItem
 from .channels import CHANNELS, base_action, severity_for
 from .codes import CODES, Code, render
 from .errors import InputError
+from .itemchecks import (
+    CatalogueContext,
+    cancellation_findings,
+    catalogue_findings,
+    price_findings,
+)
 from .models import (
     CATEGORIES,
     CORE_CATEGORIES,
@@ -102,6 +109,15 @@ __all__ = [
 InvoiceAction = Literal["create", "edit", "clone", "undo_cancel"]
 
 
+@dataclass(slots=True)
+class _Seen:
+    """Invoices and lines already entered (saved in the contract, or earlier in the batch), for
+    the duplicate checks."""
+
+    invoices: dict[tuple[str, ...], str] = field(default_factory=dict)
+    lines: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class _Ctx:
     index: ContractIndex
@@ -111,6 +127,8 @@ class _Ctx:
     settings: Settings
     action: InvoiceAction
     explain: bool
+    catalogue: CatalogueContext | None = None
+    seen: _Seen = field(default_factory=_Seen)
 
 
 def _m(x: Money) -> str:
@@ -128,6 +146,7 @@ class _Work:
     counts_against: list[str] = field(default_factory=list)
     parts: list[LinePart] = field(default_factory=list)
     uses: list[Consumption] = field(default_factory=list)
+    line_key: tuple[str, ...] | None = None
 
     def find(self, code: Code, facts: Mapping[str, str], severity: Severity | None = None) -> bool:
         """Add a finding; True when it is an error."""
@@ -151,7 +170,11 @@ class _Work:
         return any(f.severity == "error" for f in self.findings)
 
 
-def _category_of(line: ClaimLine) -> str | None:
+def _category_of(line: ClaimLine, catalogue: CatalogueContext | None = None) -> str | None:
+    if line.category is None and catalogue is not None:
+        pace = catalogue.catalogue.pace_category(line.item.strip(), line.from_)
+        if pace is not None:
+            return pace
     if line.category is not None:
         c = line.category.strip()
         if c.isdigit() and len(c) == 1:
@@ -213,6 +236,99 @@ def _check_dates(w: _Work, line: ClaimLine) -> None:
             "CLAIM_TOO_OLD",
             {"from": str(line.from_), "today": str(ctx.as_of), "oldest": str(oldest)},
         )
+
+
+def _line_key(
+    claim_type: str,
+    reason: str | None,
+    gst: str | None,
+    from_: date,
+    to: date,
+    category: str,
+    item: str,
+    quantity: Decimal | None,
+    unit_price: Money | None,
+) -> tuple[str, ...]:
+    return (
+        claim_type.strip().upper(),
+        (reason or "").strip().upper(),
+        (gst or "").strip(),
+        str(from_),
+        str(to),
+        category,
+        item.strip(),
+        str(quantity.normalize()) if quantity is not None else "",
+        str(unit_price),
+    )
+
+
+def _check_claim(
+    w: _Work, invoice: Invoice, line: ClaimLine, category: str | None
+) -> CatalogueItem | None:
+    """Section 8: claim type and cancellation reason, the catalogue item on the dates, the day
+    type, and duplicates. Returns the catalogue item in force (for the price check)."""
+    ctx = w.ctx
+    for code, facts in cancellation_findings(line):
+        w.find(code, facts)
+    item: CatalogueItem | None = None
+    if ctx.catalogue is not None:
+        item, found = catalogue_findings(ctx.catalogue, line)
+        for code, facts in found:
+            w.find(code, facts)
+    existing = ctx.seen.invoices.get(_invoice_key(ctx, invoice.provider, invoice.number))
+    if invoice.number and existing is not None and existing != invoice.id:
+        w.find(
+            "DUPLICATE_INVOICE",
+            {"number": invoice.number, "provider": invoice.provider, "existing": existing},
+        )
+    key = _line_key(
+        line.claim_type,
+        line.cancellation_reason,
+        line.gst_code,
+        line.from_,
+        line.to,
+        category or "",
+        line.item,
+        line.quantity,
+        line.unit_price,
+    )
+    twin = ctx.seen.lines.get(key)
+    if twin is not None:
+        w.find("DUPLICATE_LINE", {"existing": twin})
+    w.line_key = key
+    w.step("claim.checks", "failed" if w.failed else "passed")
+    return item
+
+
+def _invoice_key(ctx: _Ctx, provider: str | None, number: str | None) -> tuple[str, ...]:
+    number = (number or "").strip().upper()
+    if ctx.settings.duplicate_key == "provider_invoice":
+        return (provider or "", number)
+    return (ctx.index.contract.participant or ctx.index.contract.id, provider or "", number)
+
+
+def _remember_saved(ctx: _Ctx, batch_ids: set[str]) -> None:
+    for ds in ctx.index.contract.delivered:
+        if ds.status != "active" or ds.invoice_id in batch_ids:
+            continue
+        if ds.invoice_number:
+            ctx.seen.invoices.setdefault(
+                _invoice_key(ctx, ds.provider, ds.invoice_number),
+                ds.invoice_id or ds.invoice_number,
+            )
+        if ds.item:
+            key = _line_key(
+                ds.claim_type,
+                ds.cancellation_reason,
+                ds.gst_code,
+                ds.from_,
+                ds.to,
+                ds.category,
+                ds.item,
+                ds.quantity,
+                ds.unit_price,
+            )
+            ctx.seen.lines.setdefault(key, f"delivered service {ds.id}")
 
 
 def _select_budget(
@@ -534,16 +650,21 @@ def _evaluate_line(
     ctx: _Ctx, ledger: Ledger, invoice: Invoice, line: ClaimLine
 ) -> tuple[LineDecision, list[Consumption]]:
     w = _Work(ctx)
-    category = _category_of(line)
+    category = _category_of(line, ctx.catalogue)
     amount = line.line_amount
     _check_input(w, line, category)
+    item: CatalogueItem | None = None
     if not w.failed:
         _check_dates(w, line)
+        item = _check_claim(w, invoice, line, category)
     budget: CategoryBudget | None = None
     management: str | None = None
     parts: list[tuple[int | None, DateRange, Money, Decimal]] = []
     if not w.failed and category is not None:
         budget, management = _select_budget(w, invoice, line, category)
+        if item is not None and management is not None and ctx.catalogue is not None:
+            for code, facts in price_findings(ctx.catalogue, item, line, management):
+                w.find(code, facts)
         if not w.failed:
             if budget is not None:
                 parts = _place_in_periods(w, line, budget, amount)
@@ -576,6 +697,8 @@ def _evaluate_line(
             if not ok:
                 break
     outcome = outcome_of(f.severity for f in w.findings)
+    if outcome != "error" and w.line_key is not None:
+        ctx.seen.lines.setdefault(w.line_key, f"line {line.id} of invoice {invoice.id}")
     if outcome == "error":
         for keys, cents in committed:  # roll back parts committed before the failing one
             for k in keys:
@@ -626,6 +749,10 @@ def _evaluate_invoice_on(
         d, u = _evaluate_line(ctx, ledger, invoice, line)
         decisions.append(d)
         uses.append((line.id, u))
+    if invoice.number and any(d.outcome != "error" for d in decisions):
+        ctx.seen.invoices.setdefault(
+            _invoice_key(ctx, invoice.provider, invoice.number), invoice.id
+        )
     unapproved = (
         ctx.channel == "streamline"
         and ctx.mode == "automated"
@@ -663,6 +790,7 @@ def evaluate_invoice(
     settings: Settings | None = None,
     action: InvoiceAction = "create",
     explain: bool = False,
+    catalogue: CatalogueContext | None = None,
 ) -> InvoiceDecision:
     """Validate one invoice against a contract as of ``as_of`` (today).
 
@@ -679,6 +807,7 @@ def evaluate_invoice(
         settings=settings,
         action=action,
         explain=explain,
+        catalogue=catalogue,
     )[0]
 
 
@@ -692,6 +821,7 @@ def evaluate_batch(
     settings: Settings | None = None,
     action: InvoiceAction = "create",
     explain: bool = False,
+    catalogue: CatalogueContext | None = None,
 ) -> list[InvoiceDecision]:
     """Validate invoices in order against one contract; lines compete for the same money.
 
@@ -706,7 +836,8 @@ def evaluate_batch(
     for ds in contract.delivered:
         if ds.status == "active" and ds.invoice_id not in batch_ids:
             ledger.commit(_consumption(ds), ds.invoice_id)
-    ctx = _Ctx(index, as_of, channel, mode, settings, action, explain)
+    ctx = _Ctx(index, as_of, channel, mode, settings, action, explain, catalogue)
+    _remember_saved(ctx, batch_ids)
     return [_evaluate_invoice_on(ctx, ledger, inv)[0] for inv in invoices]
 
 

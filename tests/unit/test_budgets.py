@@ -123,6 +123,7 @@ def test_record_cancel_clone_and_provider_change() -> None:
     assert (ds.invoice_id, ds.period_id, ds.amount) == ("INV1", "FP1", Money.parse("400.00"))
     copy = clone_invoice(inv, "INV2")
     assert evaluate_invoice(saved, copy, as_of=today).lines[0].codes == (
+        "DUPLICATE_LINE",
         "PROVIDER_BUDGET_INSUFFICIENT",
     )
     moved = change_provider(inv, "OTHER")

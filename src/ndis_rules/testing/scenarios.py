@@ -39,7 +39,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..catalogue import Catalogue, detect_and_load
+from ..daytypes import HolidayList
 from ..errors import InputError, input_error_from
+from ..itemchecks import CatalogueContext
 from ..models import Channel, Contract, Invoice, IsoDate, ProcessingMode, Settings
 from ..money import Money
 from ..outcomes import InvoiceDecision, LineDecision
@@ -126,10 +129,24 @@ class Scenario(_Strict):
     action: InvoiceAction = "create"
     contract: Contract | None = None
     contract_file: str | None = None
+    catalogue_file: str | None = Field(
+        default=None,
+        description="an NDIS Support Catalogue file (CSV or XLSX), relative to "
+        "the scenario file: turns on the catalogue checks",
+    )
+    region: str = Field(
+        default="national",
+        description="price column: a state code, national, remote or very_remote",
+    )
+    state: str | None = Field(default=None, description="state for public holidays")
+    public_holidays: list[IsoDate] = Field(
+        default_factory=list, description="public holidays in the state (day type checks)"
+    )
     history: list[HistoryStep] = Field(default_factory=list)
     invoices: list[Invoice] = Field(min_length=1)
     expect: Expect
     source: str = Field(default="<scenario>", exclude=True)
+    base: str = Field(default=".", exclude=True)
 
 
 @dataclass(frozen=True)
@@ -269,7 +286,9 @@ def _parse_one(doc: Mapping[str, Any], source: str, n: int, base: Path | None) -
             raw = raw["contract"]
         data["contract"] = raw
     try:
-        scenario = Scenario.model_validate({**data, "source": source})
+        scenario = Scenario.model_validate(
+            {**data, "source": source, "base": str(base or Path("."))}
+        )
     except ValidationError as exc:
         problems = input_error_from(exc, source).problems
         raise InputError(
@@ -277,7 +296,26 @@ def _parse_one(doc: Mapping[str, Any], source: str, n: int, base: Path | None) -
         ) from None
     if scenario.contract is None:
         raise InputError(f"{label}: needs a contract (inline) or a contract_file", source=source)
+    if scenario.catalogue_file is not None:
+        _catalogue(Path(scenario.base) / scenario.catalogue_file)  # a bad file fails here
     return scenario
+
+
+@functools.cache
+def _catalogue(path: Path) -> Catalogue:
+    return detect_and_load(path)
+
+
+def catalogue_context(scenario: Scenario) -> CatalogueContext | None:
+    """The catalogue checks a scenario asks for (``catalogue_file``), or ``None``."""
+    if scenario.catalogue_file is None:
+        return None
+    return CatalogueContext(
+        _catalogue(Path(scenario.base) / scenario.catalogue_file),
+        region=scenario.region,
+        state=scenario.state,
+        holidays=HolidayList(scenario.public_holidays),
+    )
 
 
 def load_scenario_file(path: str | Path) -> list[Scenario]:
@@ -360,6 +398,7 @@ def run_scenario(scenario: Scenario, *, explain: bool = True) -> ScenarioResult:
         "channel": scenario.channel,
         "mode": scenario.mode,
         "settings": scenario.settings,
+        "catalogue": catalogue_context(scenario),
     }
     try:
         for step in scenario.history:
