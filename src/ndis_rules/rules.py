@@ -911,8 +911,9 @@ def cancel_invoice(contract: Contract, invoice_id: str) -> Contract:
 
 
 def clone_invoice(invoice: Invoice, new_id: str, number: str | None = None) -> Invoice:
-    """A copy of an invoice under a new id, validated as new."""
-    return invoice.model_copy(update={"id": new_id, "number": number or invoice.number})
+    """A copy of an invoice under a new id, validated as new. The copy carries ``number`` (no
+    invoice number when none is given: the original's would make it a ``DUPLICATE_INVOICE``)."""
+    return invoice.model_copy(update={"id": new_id, "number": number})
 
 
 def change_provider(invoice: Invoice, provider: str) -> Invoice:
