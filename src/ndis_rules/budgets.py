@@ -48,7 +48,7 @@ from .models import (
     SupportItemBudget,
 )
 from .money import Money
-from .periods import DateRange, available_in_period, period_status
+from .periods import DateRange, available_in_period, find_overlaps, period_status
 
 __all__ = [
     "BudgetPeriods",
@@ -73,6 +73,7 @@ class BudgetPeriods:
     periods: tuple[FundingPeriod, ...]
     position: dict[str, int]
     amounts: tuple[Money, ...]
+    overlaps: tuple[tuple[FundingPeriod, FundingPeriod], ...] = ()
 
     @classmethod
     def of(cls, budget: CategoryBudget) -> BudgetPeriods:
@@ -86,7 +87,12 @@ class BudgetPeriods:
             periods,
             {p.id: i for i, p in enumerate(periods)},
             tuple(p.amount for p in periods),
+            tuple(find_overlaps(periods)),
         )
+
+    def touching(self, first: date, last: date) -> list[FundingPeriod]:
+        """The periods sharing a day with ``first`` .. ``last``, in start order."""
+        return [p for p in self.periods if p.start <= last and first <= p.end_inclusive]
 
     def containing(self, day: date) -> int | None:
         """Position of the first period containing ``day``."""
@@ -303,7 +309,11 @@ def period_available(
     """Availability of the budget's period at ``position`` (see
     :func:`ndis_rules.periods.available_in_period`)."""
     bp = index.periods[budget.ref]
-    spent = [ledger.get(("fp", budget.ref, p.id)) for p in bp.periods]
+    spent_map = ledger.spent
+    ref = budget.ref
+    if not rollover:
+        return bp.amounts[position] - Money(spent_map.get(("fp", ref, bp.periods[position].id), 0))
+    spent = [Money(spent_map.get(("fp", ref, p.id), 0)) for p in bp.periods]
     return available_in_period(
         bp.amounts, spent, position, max(bp.current(as_of), position), rollover=rollover
     )

@@ -10,7 +10,6 @@ Examples:
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
@@ -276,7 +275,7 @@ class _Facts(dict[str, str]):
 
 def render(code: Code, facts: Mapping[str, str]) -> str:
     """The human message for ``code`` from its template and the finding's facts."""
-    return string.Formatter().vformat(CODES[code].template, (), _Facts(facts))
+    return CODES[code].template.format_map(_Facts(facts))
 
 
 def codes_reference() -> str:

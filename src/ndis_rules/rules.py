@@ -85,9 +85,7 @@ from .outcomes import (
 from .periods import (
     DateRange,
     as_range,
-    find_overlaps,
     period_status,
-    periods_touching,
     split_pro_rata,
     uncovered_days,
 )
@@ -129,6 +127,8 @@ class _Ctx:
     explain: bool
     catalogue: CatalogueContext | None = None
     seen: _Seen = field(default_factory=_Seen)
+    #: the earliest service date still claimable (NDIS Act s45A), computed once
+    oldest: date = date.min
 
 
 def _m(x: Money) -> str:
@@ -211,15 +211,14 @@ def _check_dates(w: _Work, line: ClaimLine) -> None:
     ctx, contract = w.ctx, w.ctx.index.contract
     if not contract.active and not ctx.settings.allow_inactive_contracts:
         w.find("CONTRACT_INACTIVE", {"contract": contract.id})
-    service = DateRange.from_inclusive(line.from_, line.to)
-    span = DateRange.from_inclusive(contract.start, contract.end_inclusive)
-    inside = span.covers(service)
-    w.step(
-        "date.inside_contract",
-        "passed" if inside else "failed",
-        contract_start=str(contract.start),
-        contract_end=str(contract.end_inclusive),
-    )
+    inside = contract.start <= line.from_ and line.to <= contract.end_inclusive
+    if ctx.explain:
+        w.step(
+            "date.inside_contract",
+            "passed" if inside else "failed",
+            contract_start=str(contract.start),
+            contract_end=str(contract.end_inclusive),
+        )
     if not inside:
         w.find(
             "OUTSIDE_CONTRACT",
@@ -230,7 +229,7 @@ def _check_dates(w: _Work, line: ClaimLine) -> None:
                 "contract_end": str(contract.end_inclusive),
             },
         )
-    oldest = ctx.as_of - relativedelta(years=2)
+    oldest = ctx.oldest
     if line.from_ < oldest:
         w.find(
             "CLAIM_TOO_OLD",
@@ -392,8 +391,8 @@ def _place_in_periods(
         if line.to > ctx.as_of:
             w.find("FUTURE_DATE", {"to": str(line.to), "today": str(ctx.as_of)})
         return [(None, service, amount, line.quantity)]
-    overlaps = find_overlaps(bp.periods)
-    touching = periods_touching(bp.periods, service)
+    overlaps = list(bp.overlaps)
+    touching = bp.touching(line.from_, line.to)
     touched_ids = {p.id for p in touching}
     bad = [(a, b) for a, b in overlaps if a.id in touched_ids and b.id in touched_ids]
     if CHANNELS[ctx.channel].overlapping_periods_fail_category and overlaps:
@@ -409,14 +408,18 @@ def _place_in_periods(
                 {"period": p.id, "start": str(p.start), "end": str(p.end_inclusive)},
             )
             return []
-    gaps = uncovered_days(touching, service)
+    single = len(touching) == 1 and touching[0].start <= line.from_
+    gaps = (
+        [] if single and line.to <= touching[0].end_inclusive else uncovered_days(touching, service)
+    )
     if gaps:
         w.find(
             "NO_PERIOD",
             {"budget": budget.key, "gap_from": str(gaps[0].start), "gap_to": str(gaps[0].last_day)},
         )
         return []
-    w.step("period.place", ",".join(p.id for p in touching))
+    if ctx.explain:
+        w.step("period.place", ",".join(p.id for p in touching))
     if len(touching) > 1:
         facts = {
             "from": str(line.from_),
@@ -435,6 +438,8 @@ def _place_in_periods(
     last = touching[-1]
     if line.to > ctx.as_of and period_status(last.start, last.end_inclusive, ctx.as_of) == "active":
         w.find("FUTURE_DATE", {"to": str(line.to), "today": str(ctx.as_of)})
+    if len(touching) == 1:
+        return [(bp.position[last.id], service, amount, line.quantity)]
     pieces = [as_range(p) for p in touching]
     split = split_pro_rata(service, pieces, amount, line.quantity)
     return [(bp.position[touching[s.index].id], s.days, s.amount, s.quantity) for s in split]
@@ -472,7 +477,8 @@ def _provider_checks(
             )
             return False
         available, share = spcb_available(ledger, spcb, period_id)
-        w.step("spcb.available", _m(available), spcb=spcb.id, amount=_m(amount))
+        if ctx.explain:
+            w.step("spcb.available", _m(available), spcb=spcb.id, amount=_m(amount))
         if available < amount:
             code: Code = (
                 "UNDO_CANCEL_PROVIDER_BUDGET"
@@ -494,7 +500,8 @@ def _provider_checks(
             w.counts_against.append(spcb.id)
     if sib is not None:
         available = support_item_available(ledger, sib)
-        w.step("support_item.available", _m(available), support_item=sib.id, amount=_m(amount))
+        if ctx.explain:
+            w.step("support_item.available", _m(available), support_item=sib.id, amount=_m(amount))
         if available < amount and w.find(
             "SUPPORT_ITEM_BUDGET_EXCEEDED",
             {
@@ -561,11 +568,6 @@ def _fund_part(
         (budget is None and index.has_pool(management))
         or (budget is not None and budget.in_core_pool and index.has_pool(management))
     )
-    pool = (
-        pool_available(index, ledger, management, days.start, ctx.as_of, rollover=rollover)
-        if pool_member
-        else Money(0)
-    )
     if budget is None:
         own = Money(0)
         status: Literal["active", "expired", "none"] = "none"
@@ -579,7 +581,15 @@ def _fund_part(
         own = category_available(index, ledger, budget)
         status = "none"
         table = WITHOUT_PERIODS
-    current_pos = bp.active(ctx.as_of) if bp is not None and status == "expired" else None
+    # A pool member's own funds are part of the pool: a line it covers must also leave the pool
+    # (which other members may have overdrawn into) non-negative.
+    pool: Money | None = None
+    if pool_member:
+        pool = pool_available(index, ledger, management, days.start, ctx.as_of, rollover=rollover)
+    own_covers = budget is not None and own >= amount and (pool is None or pool >= amount)
+    current_pos = (
+        bp.active(ctx.as_of) if bp is not None and status == "expired" and not own_covers else None
+    )
     current_avail = (
         period_available(index, ledger, budget, current_pos, ctx.as_of, rollover=rollover)
         if budget is not None and current_pos is not None
@@ -587,23 +597,31 @@ def _fund_part(
     )
     facts = FundingFacts(
         status=status,
-        own_covers=own >= amount,
+        own_covers=own_covers,
         pool_member=pool_member,
-        pool_covers=pool >= amount,
+        pool_covers=pool is not None and pool >= amount,
         flexibility=ctx.settings.claims_flexibility,
         current_covers=current_avail is not None and current_avail >= amount,
     )
     step = select_step(table, facts)
-    w.step(f"funding.{step.label}", step.draws, available=_m(own), pool=_m(pool), amount=_m(amount))
+    if ctx.explain:
+        w.step(
+            f"funding.{step.label}",
+            step.draws,
+            available=_m(own),
+            pool=_m(pool) if pool is not None else "not needed",
+            amount=_m(amount),
+        )
     period_id = period.id if period is not None else None
     common = {
         "amount": _m(amount),
         "budget": own_name,
         "available": _m(own),
         "period": period_id or "",
-        "pool_available": _m(pool),
     }
-    pool_note = f" and the core flexible pool has {pool}" if pool_member else ""
+    if pool is not None:
+        common["pool_available"] = _m(pool)
+    pool_note = f" and the core flexible pool has {pool}" if pool is not None else ""
     match step.draws:
         case "own":
             w.draws.append(Draw(own_name, amount, period_id))
@@ -836,7 +854,17 @@ def evaluate_batch(
     for ds in contract.delivered:
         if ds.status == "active" and ds.invoice_id not in batch_ids:
             ledger.commit(_consumption(ds), ds.invoice_id)
-    ctx = _Ctx(index, as_of, channel, mode, settings, action, explain, catalogue)
+    ctx = _Ctx(
+        index,
+        as_of,
+        channel,
+        mode,
+        settings,
+        action,
+        explain,
+        catalogue,
+        oldest=as_of - relativedelta(years=2),
+    )
     _remember_saved(ctx, batch_ids)
     return [_evaluate_invoice_on(ctx, ledger, inv)[0] for inv in invoices]
 
