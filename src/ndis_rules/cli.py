@@ -227,5 +227,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_INPUT
 
 
+from .cli_bookings import register as _register_bookings  # noqa: E402
+
+EXTRA_COMMANDS.append(_register_bookings)
+
+
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

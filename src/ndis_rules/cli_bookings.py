@@ -1,0 +1,494 @@
+"""The ``ndis-rules bookings`` commands: plan a contract's PRODA service bookings, and run the
+batch "sync active plans" job against a PRODA gateway (spec/bookings.md, docs/bookings.md).
+
+* ``bookings plan --contract FILE [--plan-manager ID] [--format table|json]``: the booking
+  requests :func:`~ndis_rules.bookings.plan_bookings` plans, and its findings. Exit 0 when no
+  finding is an error, 1 when one is, 2 for bad input.
+* ``bookings sync --participants FILE --contracts DIR --gateway FILE [--today D] [--retries N]
+  [--plan-manager ID] [--format table|json]``: :func:`~ndis_rules.booking_sync.sync_active_plans`
+  with a progress display. Exit 0 when every participant was synchronised, 1 when any was not
+  (failed, uncompleted, or without an active contract), 2 for bad input.
+
+The participants file is JSON: a list of objects with
+``ndis_number``, ``name`` (the last name PRODA holds), ``date_of_birth`` (``YYYY-MM-DD``) and
+``contracts`` (the ids of their contracts, found in the contracts folder). The contracts folder
+holds one contract per ``*.json`` file (read with :func:`~ndis_rules.loading.read_contract`).
+The gateway file is the JSON PRODA store of
+:class:`~ndis_rules.adapters.proda_jsonfile.JsonFileProdaGateway`: an offline stand-in for a
+real gateway (HICAPS/LanternPay), updated in place by the sync.
+
+Only the names and NDIS numbers of the participants given appear in the output (never the
+date of birth, never another record of the PRODA store).
+
+This module does not import :mod:`ndis_rules.cli` (which imports it to register the commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .adapters.clock import DEFAULT_ZONE, SystemClock
+from .adapters.proda_jsonfile import JsonFileProdaGateway
+from .booking_sync import ParticipantResult, SyncProgress, SyncReport, sync_active_plans
+from .bookings import BookingPlan, BookingRequest, ServiceBooking, plan_bookings
+from .errors import InputError, input_error_from
+from .loading import read_contract
+from .models import Contract, IsoDate
+from .proda import Participant, ProdaPlan
+
+__all__ = [
+    "ParticipantEntry",
+    "ProgressDisplay",
+    "format_plan_table",
+    "format_sync_table",
+    "plan_to_dict",
+    "read_contracts_dir",
+    "read_participants",
+    "register",
+    "sync_to_dict",
+]
+
+EXIT_OK, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
+BAR_WIDTH = 20
+
+
+# -- argument types ------------------------------------------------------------------------------
+
+
+def _date(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+# -- inputs --------------------------------------------------------------------------------------
+
+
+class ParticipantEntry(BaseModel):
+    """One participant of the participants file: who PRODA looks up, and their contract ids."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ndis_number: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the participant's (last) name, as in PRODA")
+    date_of_birth: IsoDate
+    contracts: tuple[str, ...] = Field(default=(), description="ids of the participant's contracts")
+
+    def participant(self) -> Participant:
+        """The participant as the gateway looks them up."""
+        return Participant(
+            ndis_number=self.ndis_number, name=self.name, date_of_birth=self.date_of_birth
+        )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", source=str(path)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=str(path)
+        ) from None
+
+
+def _validate_items(
+    model: type[BaseModel], items: Sequence[Any], source: str, prefix: str
+) -> list[Any]:
+    out: list[Any] = []
+    for n, item in enumerate(items):
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as exc:
+            err = input_error_from(exc, source)
+            problems = [f"{prefix}{n}.{problem}" for problem in err.problems]
+            raise InputError("; ".join(problems), source=source, problems=problems) from None
+    return out
+
+
+def read_participants(path: str | Path) -> list[ParticipantEntry]:
+    """Read the participants file: a JSON list of :class:`ParticipantEntry` objects. A repeated
+    NDIS number is an error."""
+    p = Path(path)
+    data = _read_json(p)
+    if not isinstance(data, list):
+        raise InputError("expected a JSON list of participants", source=str(p))
+    entries: list[ParticipantEntry] = _validate_items(ParticipantEntry, data, str(p), "")
+    seen: dict[str, int] = {}
+    for n, entry in enumerate(entries):
+        if entry.ndis_number in seen:
+            raise InputError(
+                f"NDIS number repeated (already given at {seen[entry.ndis_number]})",
+                source=str(p),
+                loc=(n, "ndis_number"),
+            )
+        seen[entry.ndis_number] = n
+    return entries
+
+
+def read_contracts_dir(path: str | Path) -> dict[str, tuple[Path, Contract]]:
+    """Every contract of a folder (one per ``*.json`` file, in name order), by contract id.
+    Two files with the same contract id are an error."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise InputError("not a folder of contract files", source=str(folder))
+    found: dict[str, tuple[Path, Contract]] = {}
+    for file in sorted(folder.glob("*.json")):
+        contract = read_contract(file)
+        if contract.id in found:
+            raise InputError(
+                f"contract id {contract.id!r} is also in {found[contract.id][0]}",
+                source=str(file),
+                loc=("id",),
+            )
+        found[contract.id] = (file, contract)
+    return found
+
+
+def _contracts_by_participant(
+    entries: Sequence[ParticipantEntry],
+    contracts: Mapping[str, tuple[Path, Contract]],
+    participants_file: str,
+    contracts_dir: str,
+) -> dict[str, list[Contract]]:
+    by_number: dict[str, list[Contract]] = {}
+    for n, entry in enumerate(entries):
+        mine: list[Contract] = []
+        for m, contract_id in enumerate(entry.contracts):
+            if contract_id not in contracts:
+                raise InputError(
+                    f"no contract with id {contract_id!r} in {contracts_dir}",
+                    source=participants_file,
+                    loc=(n, "contracts", m),
+                )
+            file, contract = contracts[contract_id]
+            if contract.participant not in (None, entry.ndis_number):
+                raise InputError(
+                    f"contract {contract_id!r} ({file}) is for another participant",
+                    source=participants_file,
+                    loc=(n, "contracts", m),
+                )
+            mine.append(contract)
+        by_number[entry.ndis_number] = mine
+    return by_number
+
+
+def _check_gateway_file(path: Path) -> None:
+    """Refuse a gateway file that is not a PRODA store, before the sync starts (bad input, and
+    never a message echoing the store's records)."""
+    if not path.is_file():
+        raise InputError(
+            "no such PRODA store file (create it with {} for an empty store)", source=str(path)
+        )
+    state = _read_json(path)
+    if not isinstance(state, dict):
+        raise InputError("not a PRODA store file: expected a JSON object", source=str(path))
+    sections: tuple[tuple[str, type[BaseModel]], ...] = (
+        ("participants", Participant),
+        ("plans", ProdaPlan),
+        ("bookings", ServiceBooking),
+    )
+    for section, model in sections:
+        items = state.get(section, [])
+        if not isinstance(items, list):
+            raise InputError("expected a list", source=str(path), loc=(section,))
+        _validate_items(model, items, str(path), f"{section}.")
+    next_id = state.get("next_id", 1)
+    if not isinstance(next_id, int) or isinstance(next_id, bool) or next_id < 1:
+        raise InputError("expected a whole number of 1 or more", source=str(path), loc=("next_id",))
+
+
+# -- plan ----------------------------------------------------------------------------------------
+
+
+def _request_dict(r: BookingRequest) -> dict[str, Any]:
+    return {
+        "source": r.source,
+        "key": r.key,
+        "type": r.type,
+        "category": r.category,
+        "item": r.item,
+        "start": r.start.isoformat(),
+        "end_inclusive": r.end_inclusive.isoformat(),
+        "amount": str(r.amount),
+        "provider": r.provider,
+    }
+
+
+def plan_to_dict(contract: Contract, plan: BookingPlan) -> dict[str, Any]:
+    """The JSON document of ``bookings plan``."""
+    return {
+        "contract": contract.id,
+        "participant": contract.participant,
+        "requests": [_request_dict(r) for r in plan.requests],
+        "findings": [f.to_dict() for f in plan.findings],
+        "errors": sum(1 for f in plan.findings if f.severity == "error"),
+    }
+
+
+def format_plan_table(contract: Contract, plan: BookingPlan) -> str:
+    """The plain-text report of ``bookings plan``: the requests, then the findings."""
+    who = f" (participant {contract.participant})" if contract.participant else ""
+    lines = [
+        f"contract {contract.id}{who}: {len(plan.requests)} booking request(s), "
+        f"{len(plan.findings)} finding(s)"
+    ]
+    if plan.requests:
+        rows = [
+            (
+                r.source,
+                r.type,
+                r.category + (f" {r.item}" if r.item else ""),
+                f"{r.start.isoformat()} to {r.end_inclusive.isoformat()}",
+                str(r.amount),
+                r.provider or "-",
+            )
+            for r in plan.requests
+        ]
+        header = ("source", "type", "category/item", "dates", "amount", "provider")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        lines.append("")
+        for row in [header, *rows]:
+            cells = [
+                cell.rjust(w) if i == 4 else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            lines.append("  " + "  ".join(cells).rstrip())
+    if plan.findings:
+        lines.append("")
+        lines.append("findings:")
+        lines.extend(f"  [{f.severity}] {f.code}: {f.message}" for f in plan.findings)
+    return "\n".join(lines)
+
+
+def _cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
+    contract = read_contract(args.contract)
+    plan = plan_bookings(contract, plan_manager=args.plan_manager)
+    if args.format == "json":
+        out.write(json.dumps(plan_to_dict(contract, plan), indent=2) + "\n")
+    else:
+        out.write(format_plan_table(contract, plan) + "\n")
+    return EXIT_ERRORS if any(f.severity == "error" for f in plan.findings) else EXIT_OK
+
+
+# -- sync ----------------------------------------------------------------------------------------
+
+
+def _counters(p: SyncProgress | SyncReport) -> str:
+    none_active = p.no_active_contract if isinstance(p, SyncProgress) else len(p.no_active_contract)
+    return (
+        f"total {p.total}  processed {p.processed}  success {p.success}  failed {p.failed}  "
+        f"uncompleted {p.uncompleted}  no active contract {none_active}"
+    )
+
+
+def _outcome_label(outcome: str) -> str:
+    return outcome.replace("_", " ")
+
+
+class ProgressDisplay:
+    """The progress callback: a bar redrawn on one line (``\\r``) on a terminal, else one plain
+    line per event. Call :meth:`close` after the batch to end the bar's line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = _isatty(stream)
+        self._width = 0
+
+    def __call__(self, event: SyncProgress) -> None:
+        if self.live:
+            filled = event.percent * BAR_WIDTH // 100
+            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+            text = f"[{bar}] {event.percent:3d}%  {_counters(event)}"
+            pad = " " * max(0, self._width - len(text))  # clear what a longer frame left
+            self._width = max(self._width, len(text))
+            self.stream.write(f"\r{text}{pad}")
+        else:
+            self.stream.write(
+                f"progress {event.done}/{event.total} ({event.percent}%): "
+                f"{event.participant.label} {_outcome_label(event.outcome)}; "
+                f"{_counters(event)}\n"
+            )
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line (nothing to do for plain lines)."""
+        if self.live and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or not a real stream
+        return False
+
+
+def _booking_dict(b: ServiceBooking) -> dict[str, Any]:
+    return {
+        "booking_id": b.booking_id,
+        "source": b.request.source,
+        "status": b.status,
+        "proda_code": b.proda_code,
+        "reason": b.reason,
+        "start": b.start.isoformat(),
+        "end_inclusive": b.end_inclusive.isoformat(),
+        "amount": str(b.request.amount),
+    }
+
+
+def _result_dict(r: ParticipantResult) -> dict[str, Any]:
+    return {
+        "ndis_number": r.participant.ndis_number,
+        "name": r.participant.name,
+        "outcome": r.outcome,
+        "message": r.message,
+        "contract": r.contract_id,
+        "reasons": list(r.reasons),
+        "bookings": [_booking_dict(b) for b in r.bookings],
+        "created": list(r.created),
+        "refreshed": list(r.refreshed),
+        "findings": [f.to_dict() for f in r.findings],
+    }
+
+
+def sync_to_dict(report: SyncReport, today: date) -> dict[str, Any]:
+    """The JSON document of ``bookings sync`` (dates of birth are left out)."""
+    return {
+        "today": today.isoformat(),
+        "counters": {
+            "total": report.total,
+            "processed": report.processed,
+            "success": report.success,
+            "failed": report.failed,
+            "uncompleted": report.uncompleted,
+            "no_active_contract": len(report.no_active_contract),
+        },
+        "results": [_result_dict(r) for r in report.results],
+    }
+
+
+def format_sync_table(report: SyncReport) -> str:
+    """The plain-text summary of ``bookings sync``: the counters, then every participant that was
+    not synchronised, with the reason."""
+    created = sum(len(r.created) for r in report.results)
+    refreshed = sum(len(r.refreshed) for r in report.results)
+    lines = [_counters(report), f"bookings: {created} created, {refreshed} refreshed"]
+    for outcome, title in (
+        ("failed", "failed"),
+        ("uncompleted", "uncompleted (re-run to retry)"),
+        ("no_active_contract", "no active contract"),
+    ):
+        named = [r for r in report.results if r.outcome == outcome]
+        if named:
+            lines.append("")
+            lines.append(f"{title}:")
+            for r in named:
+                contract = f" [contract {r.contract_id}]" if r.contract_id else ""
+                lines.append(f"  {r.participant.label}{contract}: {r.message}")
+    return "\n".join(lines)
+
+
+def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
+    entries = read_participants(args.participants)
+    contracts = read_contracts_dir(args.contracts)
+    by_number = _contracts_by_participant(
+        entries, contracts, str(args.participants), str(args.contracts)
+    )
+    gateway_path = Path(args.gateway)
+    _check_gateway_file(gateway_path)
+    gateway = JsonFileProdaGateway(gateway_path)
+    today: date = args.today if args.today is not None else _system_today(args.zone)
+
+    # JSON output keeps stdout for the one document: progress goes to stderr then.
+    display = ProgressDisplay(sys.stderr if args.format == "json" else out)
+    try:
+        report = sync_active_plans(
+            [e.participant() for e in entries],
+            by_number,
+            gateway,
+            today=today,
+            retries=args.retries,
+            progress=display,
+            plan_manager=args.plan_manager,
+        )
+    finally:
+        display.close()
+    if args.format == "json":
+        out.write(json.dumps(sync_to_dict(report, today), indent=2) + "\n")
+    else:
+        out.write(format_sync_table(report) + "\n")
+    return EXIT_OK if report.success == report.total else EXIT_ERRORS
+
+
+def _system_today(zone: str) -> date:
+    try:
+        return SystemClock.in_zone(zone).today()
+    except ValueError as exc:
+        raise InputError(str(exc), source="--zone") from None
+
+
+# -- registration --------------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``bookings plan`` and ``bookings sync`` to the ``ndis-rules`` subcommands."""
+    b = sub.add_parser("bookings", help="PRODA service bookings of legacy (non-PACE) plans")
+    bsub = b.add_subparsers(dest="bookings_command", required=True)
+
+    p = bsub.add_parser("plan", help="the service bookings a contract needs, and the findings")
+    p.add_argument("--contract", required=True, help="contract JSON (or YAML) file")
+    p.add_argument("--plan-manager", help="provider making the bookings (plan manager id)")
+    p.add_argument("--format", default="table", choices=["table", "json"])
+    p.set_defaults(handler=_cmd_plan)
+
+    s = bsub.add_parser("sync", help="sync the participants' active legacy plans with PRODA")
+    s.add_argument(
+        "--participants",
+        required=True,
+        help="JSON list of participants: ndis_number, name, date_of_birth, contracts (ids)",
+    )
+    s.add_argument("--contracts", required=True, help="folder of contract JSON files")
+    s.add_argument(
+        "--gateway",
+        required=True,
+        help="JSON PRODA store file (an offline stand-in for a real gateway; updated in place)",
+    )
+    s.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
+    s.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    s.add_argument(
+        "--retries",
+        type=_retries,
+        default=2,
+        help="extra attempts after a timeout or unavailable gateway (default 2)",
+    )
+    s.add_argument("--plan-manager", help="provider making the bookings (plan manager id)")
+    s.add_argument("--format", default="table", choices=["table", "json"])
+    s.set_defaults(handler=_cmd_sync)
