@@ -35,6 +35,8 @@ def _load_text(text: str, source: str) -> Any:
         raise InputError(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
         ) from None
+    except RecursionError:
+        raise InputError("the JSON document is nested too deeply", source=source) from None
 
 
 def parse_model(model: type[M], text: str, source: str = "<input>") -> M:
@@ -49,6 +51,8 @@ def validate_model(model: type[M], data: Any, source: str = "<input>") -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise input_error_from(exc, source) from None
+    except RecursionError:
+        raise InputError("the document is nested too deeply", source=source) from None
 
 
 def read_model(model: type[M], path: str | Path) -> M:

@@ -193,6 +193,8 @@ def _yaml_load(text: str, source: str) -> Any:
             raise InputError(
                 f"not valid JSON: {exc.msg} at line {exc.lineno}", source=source
             ) from None
+        except RecursionError:
+            raise InputError("the JSON document is nested too deeply", source=source) from None
     try:
         import yaml
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -201,6 +203,8 @@ def _yaml_load(text: str, source: str) -> Any:
         ) from exc
     try:
         return yaml.load(text, Loader=_scenario_loader(yaml))
+    except RecursionError:
+        raise InputError("the YAML document is nested too deeply", source=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
