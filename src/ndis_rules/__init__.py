@@ -22,11 +22,13 @@ from .money import Money
 from .outcomes import Draw, Finding, InvoiceDecision, LineDecision, LinePart, TraceStep
 from .periods import DateRange, period_status
 from .rules import (
+    PreparedContract,
     cancel_invoice,
     change_provider,
     clone_invoice,
     evaluate_batch,
     evaluate_invoice,
+    prepare,
     record_invoice,
 )
 
@@ -51,6 +53,7 @@ __all__ = [
     "LinePart",
     "Money",
     "NdisRulesError",
+    "PreparedContract",
     "ProviderShare",
     "RuleConflictError",
     "RuleGapError",
@@ -66,5 +69,6 @@ __all__ = [
     "evaluate_batch",
     "evaluate_invoice",
     "period_status",
+    "prepare",
     "record_invoice",
 ]

@@ -93,11 +93,13 @@ from .streamline import POOL_ONLY, WITH_PERIODS, WITHOUT_PERIODS, FundingFacts, 
 
 __all__ = [
     "InvoiceAction",
+    "PreparedContract",
     "cancel_invoice",
     "change_provider",
     "clone_invoice",
     "evaluate_batch",
     "evaluate_invoice",
+    "prepare",
     "record_invoice",
 ]
 
@@ -107,13 +109,36 @@ __all__ = [
 InvoiceAction = Literal["create", "edit", "clone", "undo_cancel"]
 
 
+Entry = tuple[str, str | None]  # (what it is, for messages; the invoice id it belongs to)
+
+
 @dataclass(slots=True)
 class _Seen:
-    """Invoices and lines already entered (saved in the contract, or earlier in the batch), for
-    the duplicate checks."""
+    """Invoices and lines already entered, for the duplicate checks: the contract's saved ones
+    (``base_*``, shared by every batch on a prepared contract; entries of the invoices being
+    re-validated are ignored) and those earlier in this batch."""
 
+    base_invoices: Mapping[tuple[str, ...], list[Entry]] = field(default_factory=dict)
+    base_lines: Mapping[tuple[str, ...], list[Entry]] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()
     invoices: dict[tuple[str, ...], str] = field(default_factory=dict)
     lines: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def _base(
+        self, table: Mapping[tuple[str, ...], list[Entry]], key: tuple[str, ...]
+    ) -> str | None:
+        for what, invoice_id in table.get(key, ()):
+            if invoice_id is None or invoice_id not in self.ignore:
+                return what
+        return None
+
+    def invoice(self, key: tuple[str, ...]) -> str | None:
+        """The invoice already entered under this duplicate key, if any."""
+        return self.invoices.get(key) or self._base(self.base_invoices, key)
+
+    def line(self, key: tuple[str, ...]) -> str | None:
+        """The line already entered with this key, if any."""
+        return self.lines.get(key) or self._base(self.base_lines, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +154,7 @@ class _Ctx:
     seen: _Seen = field(default_factory=_Seen)
     #: the earliest service date still claimable (NDIS Act s45A), computed once
     oldest: date = date.min
+    prepared: PreparedContract | None = None
 
 
 def _m(x: Money) -> str:
@@ -274,7 +300,7 @@ def _check_claim(
         item, found = catalogue_findings(ctx.catalogue, line)
         for code, facts in found:
             w.find(code, facts)
-    existing = ctx.seen.invoices.get(_invoice_key(ctx, invoice.provider, invoice.number))
+    existing = ctx.seen.invoice(_invoice_key(ctx, invoice.provider, invoice.number))
     if invoice.number and existing is not None and existing != invoice.id:
         w.find(
             "DUPLICATE_INVOICE",
@@ -291,7 +317,7 @@ def _check_claim(
         line.quantity,
         line.unit_price,
     )
-    twin = ctx.seen.lines.get(key)
+    twin = ctx.seen.line(key)
     if twin is not None:
         w.find("DUPLICATE_LINE", {"existing": twin})
     w.line_key = key
@@ -300,34 +326,16 @@ def _check_claim(
 
 
 def _invoice_key(ctx: _Ctx, provider: str | None, number: str | None) -> tuple[str, ...]:
+    return _duplicate_key(ctx.settings.duplicate_key, ctx.index.contract, provider, number)
+
+
+def _duplicate_key(
+    mode: str, contract: Contract, provider: str | None, number: str | None
+) -> tuple[str, ...]:
     number = (number or "").strip().upper()
-    if ctx.settings.duplicate_key == "provider_invoice":
+    if mode == "provider_invoice":
         return (provider or "", number)
-    return (ctx.index.contract.participant or ctx.index.contract.id, provider or "", number)
-
-
-def _remember_saved(ctx: _Ctx, batch_ids: set[str]) -> None:
-    for ds in ctx.index.contract.delivered:
-        if ds.status != "active" or ds.invoice_id in batch_ids:
-            continue
-        if ds.invoice_number:
-            ctx.seen.invoices.setdefault(
-                _invoice_key(ctx, ds.provider, ds.invoice_number),
-                ds.invoice_id or ds.invoice_number,
-            )
-        if ds.item:
-            key = _line_key(
-                ds.claim_type,
-                ds.cancellation_reason,
-                ds.gst_code,
-                ds.from_,
-                ds.to,
-                ds.category,
-                ds.item,
-                ds.quantity,
-                ds.unit_price,
-            )
-            ctx.seen.lines.setdefault(key, f"delivered service {ds.id}")
+    return (contract.participant or contract.id, provider or "", number)
 
 
 def _select_budget(
@@ -738,13 +746,11 @@ def _evaluate_line(
     return decision, list(w.uses)
 
 
-def _approved_provider(index: ContractIndex, provider: str, item: str) -> bool:
-    if provider in index.providers_on_contract:
+def _approved_provider(prepared: PreparedContract | None, provider: str, item: str) -> bool:
+    assert prepared is not None
+    if provider in prepared.index.providers_on_contract:
         return True
-    return any(
-        d.paid and d.provider == provider and (d.item or "").strip() == item.strip()
-        for d in index.contract.delivered
-    )
+    return (provider, item.strip()) in prepared.paid_items
 
 
 def _check_mode(channel: Channel, mode: ProcessingMode | None) -> ProcessingMode | None:
@@ -775,7 +781,7 @@ def _evaluate_invoice_on(
         ctx.channel == "streamline"
         and ctx.mode == "automated"
         and not all(
-            _approved_provider(ctx.index, invoice.provider, line.item) for line in invoice.lines
+            _approved_provider(ctx.prepared, invoice.provider, line.item) for line in invoice.lines
         )
     )
     if unapproved:
@@ -799,7 +805,7 @@ def _evaluate_invoice_on(
 
 
 def evaluate_invoice(
-    contract: Contract,
+    contract: Contract | PreparedContract,
     invoice: Invoice,
     *,
     as_of: date,
@@ -829,8 +835,87 @@ def evaluate_invoice(
     )[0]
 
 
+@dataclass(slots=True)
+class PreparedContract:
+    """A contract indexed once, with the ledger of its delivered services and what the duplicate
+    checks need, so many invoices can be validated against it without reading its delivered
+    services again: the cost of a validation then does not grow with the contract's history.
+
+    Build it with :func:`prepare`; pass it wherever a contract is taken. It is valid for the
+    contract it was built from: after :func:`record_invoice` or :func:`cancel_invoice`, prepare
+    the new contract.
+
+    Examples:
+        >>> from ndis_rules.models import Contract
+        >>> c = Contract.model_validate({"id": "C", "start": "2025-07-01",
+        ...     "end_inclusive": "2026-06-30"})
+        >>> prepare(c).contract is c
+        True
+    """
+
+    contract: Contract
+    index: ContractIndex
+    ledger: Ledger
+    lines: dict[tuple[str, ...], list[Entry]]
+    paid_items: set[tuple[str, str]]
+    _invoices: dict[str, dict[tuple[str, ...], list[Entry]]] = field(default_factory=dict)
+
+    def invoices(self, mode: str) -> dict[tuple[str, ...], list[Entry]]:
+        """Saved invoices by duplicate key (for one duplicate key choice), built on first use."""
+        table = self._invoices.get(mode)
+        if table is None:
+            table = {}
+            for ds in self.contract.delivered:
+                if ds.status == "active" and ds.invoice_number:
+                    key = _duplicate_key(mode, self.contract, ds.provider, ds.invoice_number)
+                    entries = table.setdefault(key, [])
+                    label = ds.invoice_id or ds.invoice_number
+                    if all(e[1] != ds.invoice_id for e in entries):
+                        entries.append((label, ds.invoice_id))
+            self._invoices[mode] = table
+        return table
+
+    def ledger_without(self, invoice_ids: Iterable[str]) -> Ledger:
+        """A fresh ledger of the delivered services, less those of the given invoices."""
+        ledger = Ledger(self.index)
+        ledger.spent.update(self.ledger.spent)
+        for invoice_id in invoice_ids:
+            for keys, cents in self.ledger.by_invoice.get(invoice_id, ()):
+                for k in keys:
+                    ledger.spent[k] -= cents
+        return ledger
+
+
+def prepare(contract: Contract) -> PreparedContract:
+    """Index a contract and its delivered services once (see :class:`PreparedContract`)."""
+    index = ContractIndex.build(contract)
+    ledger = Ledger(index)
+    lines: dict[tuple[str, ...], list[Entry]] = {}
+    paid: set[tuple[str, str]] = set()
+    for ds in contract.delivered:
+        if ds.status != "active":
+            continue
+        ledger.commit(_consumption(ds), ds.invoice_id)
+        if ds.paid and ds.provider and ds.item:
+            paid.add((ds.provider, ds.item.strip()))
+        if ds.item:
+            key = _line_key(
+                ds.claim_type,
+                ds.cancellation_reason,
+                ds.gst_code,
+                ds.from_,
+                ds.to,
+                ds.category,
+                ds.item,
+                ds.quantity,
+                ds.unit_price,
+            )
+            lines.setdefault(key, []).append((f"delivered service {ds.id}", ds.invoice_id))
+    return PreparedContract(contract, index, ledger, lines, paid)
+
+
 def evaluate_batch(
-    contract: Contract,
+    contract: Contract | PreparedContract,
     invoices: Sequence[Invoice],
     *,
     as_of: date,
@@ -843,19 +928,19 @@ def evaluate_batch(
 ) -> list[InvoiceDecision]:
     """Validate invoices in order against one contract; lines compete for the same money.
 
-    Returns one decision per invoice, in input order, each with one decision per line in order.
-    Business outcomes never raise; a malformed argument raises :class:`InputError`.
+    ``contract`` may be a :class:`PreparedContract` (see :func:`prepare`) to validate many
+    batches against one contract quickly. Returns one decision per invoice, in input order, each
+    with one decision per line in order. Business outcomes never raise; a malformed argument
+    raises :class:`InputError`.
     """
     settings = settings or Settings()
     mode = _check_mode(channel, mode)
-    index = ContractIndex.build(contract)
-    batch_ids = {inv.id for inv in invoices}
-    ledger = Ledger(index)
-    for ds in contract.delivered:
-        if ds.status == "active" and ds.invoice_id not in batch_ids:
-            ledger.commit(_consumption(ds), ds.invoice_id)
+    prepared = contract if isinstance(contract, PreparedContract) else prepare(contract)
+    batch_ids = frozenset(inv.id for inv in invoices)
+    ledger = prepared.ledger_without(batch_ids)
+    seen = _Seen(prepared.invoices(settings.duplicate_key), prepared.lines, batch_ids)
     ctx = _Ctx(
-        index,
+        prepared.index,
         as_of,
         channel,
         mode,
@@ -863,9 +948,10 @@ def evaluate_batch(
         action,
         explain,
         catalogue,
+        seen,
         oldest=as_of - relativedelta(years=2),
+        prepared=prepared,
     )
-    _remember_saved(ctx, batch_ids)
     return [_evaluate_invoice_on(ctx, ledger, inv)[0] for inv in invoices]
 
 

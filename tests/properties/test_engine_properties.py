@@ -12,7 +12,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ndis_rules import evaluate_batch, evaluate_invoice, record_invoice
+from ndis_rules import evaluate_batch, evaluate_invoice, prepare, record_invoice
 from ndis_rules.models import Contract, FundingComponent, Invoice
 from ndis_rules.money import Money
 from ndis_rules.testing.oracle import overdraw_problems
@@ -175,3 +175,15 @@ def test_edit_revalidation_does_not_count_its_own_draws(case: ValidationInput) -
     saved = record_invoice(case.contract, inv, first)
     again = evaluate_invoice(saved, inv, action="edit", **kwargs)  # type: ignore[arg-type]
     assert [d.to_dict() for d in again.lines] == [d.to_dict() for d in first.lines]
+
+
+@given(validation_inputs())
+def test_a_prepared_contract_decides_the_same_and_is_reusable(case: ValidationInput) -> None:
+    kwargs = {"as_of": case.as_of, "channel": case.channel, "mode": case.mode,
+              "settings": case.settings}
+    plain = evaluate_batch(case.contract, case.invoices, **kwargs)  # type: ignore[arg-type]
+    prepared = prepare(case.contract)
+    first = evaluate_batch(prepared, case.invoices, **kwargs)  # type: ignore[arg-type]
+    second = evaluate_batch(prepared, case.invoices, **kwargs)  # type: ignore[arg-type]
+    assert [d.to_dict() for d in first] == [d.to_dict() for d in plain]
+    assert [d.to_dict() for d in second] == [d.to_dict() for d in plain]
