@@ -1,0 +1,93 @@
+"""One 20-line invoice through the Python API: p50/p95 latency, and whether it depends on how
+many delivered services the contract already holds (10 vs 10,000).
+
+Run: python benchmarks/bench_api.py [--repeat 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import date, timedelta
+
+from ndis_rules import Contract, Invoice, evaluate_batch, prepare
+
+TODAY = date(2025, 11, 15)
+
+
+def contract_with(delivered: int) -> Contract:
+    periods = [
+        {"id": f"FP{i + 1}", "start": (date(2025, 7, 1) + timedelta(days=91 * i)).isoformat(),
+         "end_inclusive": (date(2025, 7, 1) + timedelta(days=91 * (i + 1) - 1)).isoformat(),
+         "amount": "250000.00"}
+        for i in range(4)
+    ]
+    periods[-1]["end_inclusive"] = "2026-06-30"
+    return Contract.model_validate({
+        "id": "C1", "participant": "430000001", "start": "2025-07-01",
+        "end_inclusive": "2026-06-30",
+        "budgets": [
+            {"category": "01", "management": "plan", "total": "1000000.00",
+             "funding": {"periods": periods}},
+            {"category": "04", "management": "plan", "total": "50000.00"},
+            {"category": "15", "management": "plan", "total": "90000.00"},
+        ],
+        "provider_budgets": [
+            {"id": "S1", "provider": "P1", "category": "01", "amount": "900000.00",
+             "start": "2025-07-01", "end_inclusive": "2026-06-30"}],
+        "support_items": [
+            {"id": "SI1", "item": "01_011_0107_1_1", "category": "01", "provider": "P1",
+             "quantity": "10000", "rate": "70.23"}],
+        "delivered": [
+            {"id": f"D{i}", "invoice_id": f"OLD{i // 5}", "invoice_number": f"N{i // 5}",
+             "provider": "P1" if i % 2 else "P2", "item": "01_011_0107_1_1", "category": "01",
+             "management": "plan",
+             "from": (date(2025, 7, 1) + timedelta(days=i % 130)).isoformat(),
+             "to": (date(2025, 7, 1) + timedelta(days=i % 130)).isoformat(),
+             "quantity": "1", "unit_price": "1.00", "amount": "1.00"}
+            for i in range(delivered)
+        ],
+    })
+
+
+def invoice() -> Invoice:
+    return Invoice.model_validate({"id": "NEW", "number": "X-1", "provider": "P1", "lines": [
+        {"id": f"L{i}", "from": (date(2025, 10, 1) + timedelta(days=i)).isoformat(),
+         "to": (date(2025, 10, 1) + timedelta(days=i)).isoformat(),
+         "item": "01_011_0107_1_1", "quantity": "2", "unit_price": "70.23"}
+        for i in range(20)]})
+
+
+def latencies(delivered: int, repeat: int) -> list[float]:
+    prepared = prepare(contract_with(delivered))
+    inv = [invoice()]
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        evaluate_batch(prepared, inv, as_of=TODAY)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=300)
+    args = parser.parse_args()
+    small = latencies(10, args.repeat)
+    large = latencies(10_000, args.repeat)
+    ratio = p(large, 95) / p(small, 95)
+    print(f"20-line invoice, 10 delivered:     p50 {p(small, 50):.3f} ms  p95 {p(small, 95):.3f} ms"
+          f"  (target p95 <= 2 ms: {'met' if p(small, 95) <= 2 else 'NOT met'})")
+    print(f"20-line invoice, 10,000 delivered: p50 {p(large, 50):.3f} ms  p95 {p(large, 95):.3f} ms"
+          f"  (target p95 <= 2 ms: {'met' if p(large, 95) <= 2 else 'NOT met'})")
+    print(f"p95 ratio 10,000 vs 10 delivered: {ratio:.2f}x (target <= 1.5x: "
+          f"{'met' if ratio <= 1.5 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
