@@ -230,6 +230,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 from .cli_bookings import register as _register_bookings  # noqa: E402
 
 EXTRA_COMMANDS.append(_register_bookings)
+from .cli_claims import register as _register_claims  # noqa: E402
+
+EXTRA_COMMANDS.append(_register_claims)
+from .cli_sync import register as _register_sync  # noqa: E402
+
+EXTRA_COMMANDS.append(_register_sync)
 
 
 if __name__ == "__main__":  # pragma: no cover

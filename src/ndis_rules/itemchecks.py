@@ -161,10 +161,12 @@ def catalogue_findings(
                         "DAY_TYPE_MISMATCH",
                         {
                             "item": item.number,
-                            "expected": expected.value,
+                            "expected": expected.value.replace("_", " "),
                             "day": str(d),
-                            "actual": actual.value,
-                            "state": ctx.state or "(no state: public holidays unknown)",
+                            "actual": actual.value.replace("_", " "),
+                            "state": f"in {ctx.state}"
+                            if ctx.state
+                            else "no state given: public holidays unknown",
                         },
                     )
                 )

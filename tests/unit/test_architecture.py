@@ -16,6 +16,8 @@ CORE = [
     "channels",
     "streamline",
     "rules",
+    "merge",
+    "pace",
 ]
 FORBIDDEN = {"os", "sqlite3", "pathlib", "socket", "urllib", "http", "subprocess", "time"}
 

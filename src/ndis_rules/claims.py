@@ -1,0 +1,649 @@
+"""The bulk claims check: every row of a bulk payment request (BPR) file validated against the
+participants' contracts (issue 5 item 6; spec/claims-files.md, spec/validation.md sections 4, 6
+and 8).
+
+* :class:`ClaimsBook` indexes contracts by participant once and picks the contract of a row:
+  the participant's contract whose ``start .. end_inclusive`` covers SupportsDeliveredFrom (when
+  several do, the active one, then the latest start); when none covers the date, the nearest
+  one, so that the engine reports ``OUTSIDE_CONTRACT``; when the participant has no contract at
+  all, a row error ``NO_CONTRACT_FOR_PARTICIPANT`` (the NDIA would reject it, C22).
+* Rows are grouped into invoices by (contract, provider, ClaimReference) in order of first
+  appearance; the provider is the ABN of Support Provider, else the RegistrationNumber. Each
+  contract's invoices are validated in **one** :func:`~ndis_rules.rules.evaluate_batch` call with
+  the ``bulk_import`` channel, so its lines compete for the same money in file order (section 4).
+* :func:`check_claims` returns a :class:`ClaimsReport`: exactly one :class:`RowOutcome` per data
+  row, in file order (rows the reader rejected keep their reader errors), and a
+  :class:`ClaimsSummary`. The result depends only on the arguments.
+
+:func:`load_contracts` is the thin loader: a folder of contract JSON files, or an SQLite contract
+store file.
+
+Examples:
+    >>> from ndis_rules.bpr import read_bpr
+    >>> contract = Contract.model_validate({"id": "C1", "participant": "431234567",
+    ...     "start": "2025-07-01", "end_inclusive": "2026-06-30",
+    ...     "budgets": [{"category": "01", "management": "plan", "total": "200.00"}]})
+    >>> header = "RegistrationNumber,NDISNumber,SupportsDeliveredFrom,SupportsDeliveredTo,"
+    >>> header += "SupportNumber,ClaimReference,Quantity,Hours,UnitPrice,GSTCode,AuthorisedBy,"
+    >>> header += "ParticipantApproved,InKindFundingProgram,ClaimType,CancellationReason,"
+    >>> header += "ABN of Support Provider"
+    >>> line = "4050000001,431234567,2025/08/04,2025/08/04,01_011_0107_1_1,INV-1,2,,70.23,P2,,,,,,"
+    >>> text = "\\n".join([header, line + "51824753556", line + "51824753556",
+    ...                   line.replace("2025/08/04", "2025/13/04") + "51824753556"])
+    >>> report = check_claims(read_bpr(text), [contract], as_of=date(2025, 11, 15))
+    >>> [(r.row, r.outcome, r.codes) for r in report.rows]  # doctest: +NORMALIZE_WHITESPACE
+    [(2, 'allowed', ('PROVIDER_NOT_ON_CONTRACT',)),
+     (3, 'error', ('DUPLICATE_LINE', 'PROVIDER_NOT_ON_CONTRACT', 'INSUFFICIENT_FUNDS')),
+     (4, 'error', ('BPR_INVALID_ROW',))]
+    >>> report.summary.lines, report.summary.allowed, report.summary.errors
+    (3, 1, 2)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+from .bpr import BprIssue, BprResult, BprRow
+from .errors import InputError
+from .itemchecks import CatalogueContext
+from .models import CORE_CATEGORIES, ClaimLine, Contract, Invoice, ManagementType, Settings
+from .money import Money
+from .outcomes import Draw, LineDecision, Outcome, Severity, outcome_of
+from .rules import evaluate_batch
+
+__all__ = [
+    "BPR_INVALID_ROW",
+    "BPR_ROW_WARNING",
+    "FILE_CODES",
+    "NO_CONTRACT_FOR_PARTICIPANT",
+    "ClaimsBook",
+    "ClaimsReport",
+    "ClaimsSummary",
+    "RowOutcome",
+    "check_claims",
+    "load_contracts",
+]
+
+#: The bulk payment request reader rejected the row (each message names the row and column).
+BPR_INVALID_ROW: Final = "BPR_INVALID_ROW"
+#: The reader warned about the row (e.g. an NDIS number not starting 43): the row is flagged.
+BPR_ROW_WARNING: Final = "BPR_ROW_WARNING"
+#: No contract of the row's participant at all: the NDIA would reject the line (C22).
+NO_CONTRACT_FOR_PARTICIPANT: Final = "NO_CONTRACT_FOR_PARTICIPANT"
+#: Codes of the bulk check itself (file level), beside the engine's rule codes.
+FILE_CODES: Final = (BPR_INVALID_ROW, BPR_ROW_WARNING, NO_CONTRACT_FOR_PARTICIPANT)
+
+_CHANNEL: Final = "bulk_import"
+
+
+# -- results ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """The result of one data row of the file.
+
+    Attributes:
+        row: the row number as a spreadsheet shows it (header = 1).
+        participant: the NDISNumber cell (as read, when the row was rejected).
+        claim_reference: the ClaimReference cell.
+        item: the SupportNumber cell.
+        amount: quantity (or hours) x unit price; ``None`` when the reader rejected the row.
+        outcome: ``allowed``, ``warning`` or ``error``.
+        codes: the rule codes that spoke (engine codes and :data:`FILE_CODES`), in order.
+        messages: one message per finding or reader issue, in the same order as found.
+        message_codes: the code of each message (same length as ``messages``).
+        draws: the budgets the amount is charged to (empty for an error).
+        contract: the contract the row was validated against (``None`` when not matched).
+        provider: the ABN of the provider, else the registration number.
+        invoice: the id of the invoice the row was grouped into.
+        issues: the reader's errors and warnings for the row (each with row and column).
+        decision: the engine's line decision (``None`` when the engine did not see the row).
+    """
+
+    row: int
+    participant: str
+    claim_reference: str
+    item: str
+    amount: Money | None
+    outcome: Outcome
+    codes: tuple[str, ...]
+    messages: tuple[str, ...]
+    message_codes: tuple[str, ...] = ()
+    draws: tuple[Draw, ...] = ()
+    contract: str | None = None
+    provider: str | None = None
+    invoice: str | None = None
+    issues: tuple[BprIssue, ...] = ()
+    decision: LineDecision | None = field(default=None, compare=False)
+
+    @property
+    def draws_text(self) -> str:
+        """The draws as ``"140.46 from 01:plan FP2; 10.00 from core_flexible:plan FP2"``."""
+        return "; ".join(
+            f"{d.amount} from {d.budget}" + (f" {d.period}" if d.period else "") for d in self.draws
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (money as strings); findings with facts, and the trace if explained."""
+        out: dict[str, Any] = {
+            "row": self.row,
+            "participant": self.participant,
+            "claim_reference": self.claim_reference,
+            "item": self.item,
+            "amount": str(self.amount) if self.amount is not None else None,
+            "outcome": self.outcome,
+            "codes": list(self.codes),
+            "messages": list(self.messages),
+            "draws": [d.to_dict() for d in self.draws],
+            "contract": self.contract,
+            "provider": self.provider,
+            "invoice": self.invoice,
+        }
+        if self.issues:
+            out["issues"] = [
+                {"row": i.row_number, "column": i.column, "message": i.message} for i in self.issues
+            ]
+        if self.decision is not None:
+            out["findings"] = [f.to_dict() for f in self.decision.findings]
+            out["counts_against"] = list(self.decision.counts_against)
+            if self.decision.trace:
+                out["trace"] = [t.to_dict() for t in self.decision.trace]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsSummary:
+    """Counts over the rows of one check.
+
+    Attributes:
+        lines: data rows (always the number of rows read).
+        allowed, warnings, errors: rows by outcome (they add up to ``lines``).
+        by_code: rows per code (a code counted once per row), sorted by code.
+        severities: per code of ``by_code``, the worst severity it had (``error``, ``warning``
+            or ``info``).
+        claimable: the total amount of the rows that are not errors.
+        contracts: contracts that rows were validated against.
+        invoices: invoices the rows were grouped into.
+    """
+
+    lines: int
+    allowed: int
+    warnings: int
+    errors: int
+    by_code: Mapping[str, int]
+    severities: Mapping[str, Severity]
+    claimable: Money
+    contracts: int
+    invoices: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "lines": self.lines,
+            "allowed": self.allowed,
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "by_code": dict(self.by_code),
+            "severities": dict(self.severities),
+            "claimable": str(self.claimable),
+            "contracts": self.contracts,
+            "invoices": self.invoices,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsReport:
+    """One :class:`RowOutcome` per data row, in file order, and the summary."""
+
+    rows: tuple[RowOutcome, ...]
+    summary: ClaimsSummary
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any row is an error."""
+        return self.summary.errors > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ``{"summary": {...}, "rows": [...]}``."""
+        return {"summary": self.summary.to_dict(), "rows": [r.to_dict() for r in self.rows]}
+
+
+# -- the book of contracts ----------------------------------------------------------------------
+def _distance(contract: Contract, on: date) -> int:
+    if on < contract.start:
+        return (contract.start - on).days
+    if on > contract.end_inclusive:
+        return (on - contract.end_inclusive).days
+    return 0
+
+
+@dataclass(slots=True)
+class _InvoiceWork:
+    id: str
+    number: str
+    provider: str
+    participant: str
+    lines: list[ClaimLine] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # indexes into the results
+    line_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _ContractWork:
+    contract: Contract
+    held: dict[str, frozenset[str]]
+    invoices: dict[tuple[str, str], _InvoiceWork] = field(default_factory=dict)
+
+
+def _managements_held(contract: Contract) -> dict[str, frozenset[str]]:
+    """Per category, the management types the contract holds it under; a Core category with no
+    budget of its own counts the management types of the core flexible pools."""
+    held: dict[str, set[str]] = {}
+    for b in contract.budgets:
+        held.setdefault(b.category, set()).add(b.management)
+    pools = {b.management for b in contract.budgets if b.in_core_pool}
+    for category in CORE_CATEGORIES:
+        if category not in held and pools:
+            held[category] = set(pools)
+    return {k: frozenset(v) for k, v in held.items()}
+
+
+class ClaimsBook:
+    """Contracts indexed by participant (NDIS number), built once for any number of checks.
+
+    Contracts without a participant cannot be matched to a row and are ignored. Two contracts
+    with the same id are an :class:`InputError`.
+
+    Examples:
+        >>> book = ClaimsBook([
+        ...     Contract.model_validate({"id": "OLD", "participant": "431234567",
+        ...         "start": "2024-07-01", "end_inclusive": "2025-06-30"}),
+        ...     Contract.model_validate({"id": "NEW", "participant": "431234567",
+        ...         "start": "2025-07-01", "end_inclusive": "2026-06-30"})])
+        >>> book.contract_for("431234567", date(2025, 6, 30)).id
+        'OLD'
+        >>> book.contract_for("431234567", date(2026, 9, 1)).id  # none covers: the nearest
+        'NEW'
+        >>> book.contract_for("439999999", date(2025, 8, 1)) is None
+        True
+    """
+
+    __slots__ = ("_by_participant", "_held", "contracts")
+
+    def __init__(self, contracts: Iterable[Contract]) -> None:
+        self.contracts: tuple[Contract, ...] = tuple(contracts)
+        by_participant: dict[str, list[Contract]] = {}
+        seen: set[str] = set()
+        for c in self.contracts:
+            if c.id in seen:
+                raise InputError(f"contract id {c.id!r} appears more than once", loc=("contracts",))
+            seen.add(c.id)
+            if c.participant:
+                by_participant.setdefault(c.participant.strip(), []).append(c)
+        self._by_participant: dict[str, tuple[Contract, ...]] = {
+            p: tuple(sorted(cs, key=lambda c: (c.start, c.end_inclusive, c.id)))
+            for p, cs in by_participant.items()
+        }
+        self._held: dict[str, dict[str, frozenset[str]]] = {}
+
+    def participants(self) -> list[str]:
+        """The participants that have contracts, sorted."""
+        return sorted(self._by_participant)
+
+    def contracts_of(self, participant: str) -> tuple[Contract, ...]:
+        """The participant's contracts, oldest start first."""
+        return self._by_participant.get(participant.strip(), ())
+
+    def contract_for(self, participant: str, on: date) -> Contract | None:
+        """The contract a service on ``on`` is claimed against.
+
+        The participant's contract covering ``on`` (several: the active one, then the latest
+        start); when none covers it, the nearest one (the engine then reports
+        ``OUTSIDE_CONTRACT``; on a tie the later one); ``None`` when the participant has none.
+        """
+        candidates = self._by_participant.get(participant.strip())
+        if not candidates:
+            return None
+        best: Contract | None = None
+        for c in candidates:  # sorted by start: a later one wins ties
+            if c.start <= on <= c.end_inclusive and (best is None or c.active or not best.active):
+                best = c
+        if best is not None:
+            return best
+        nearest = candidates[0]
+        for c in candidates[1:]:
+            if _distance(c, on) <= _distance(nearest, on):
+                nearest = c
+        return nearest
+
+    def held(self, contract: Contract) -> dict[str, frozenset[str]]:
+        """Per category, the management types the contract holds it under (cached)."""
+        found = self._held.get(contract.id)
+        if found is None:
+            found = self._held[contract.id] = _managements_held(contract)
+        return found
+
+    def check(
+        self,
+        results: Sequence[BprResult],
+        *,
+        as_of: date,
+        settings: Settings | None = None,
+        catalogue: CatalogueContext | None = None,
+        explain: bool = False,
+    ) -> ClaimsReport:
+        """Validate the rows of a BPR file; see :func:`check_claims`."""
+        n = len(results)
+        outcomes: list[RowOutcome | None] = [None] * n
+        work: dict[str, _ContractWork] = {}
+        for index, result in enumerate(results):
+            row = result.row
+            if row is None or result.errors:
+                outcomes[index] = _rejected(result)
+                continue
+            contract = self.contract_for(row.ndis_number, row.supports_delivered_from)
+            if contract is None:
+                outcomes[index] = _no_contract(result, row)
+                continue
+            cw = work.get(contract.id)
+            if cw is None:
+                cw = work[contract.id] = _ContractWork(contract, self.held(contract))
+            _add_line(cw, index, result, row, catalogue)
+        invoices = 0
+        for cw in work.values():
+            batch = list(cw.invoices.values())
+            invoices += len(batch)
+            decisions = evaluate_batch(
+                cw.contract,
+                [_invoice(iw, cw.contract.id) for iw in batch],
+                as_of=as_of,
+                channel=_CHANNEL,
+                settings=settings,
+                explain=explain,
+                catalogue=catalogue,
+            )
+            for iw, decision in zip(batch, decisions, strict=True):
+                for index, ld in zip(iw.rows, decision.lines, strict=True):
+                    outcomes[index] = _decided(results[index], cw.contract, iw, ld)
+        rows = tuple(o for o in outcomes if o is not None)
+        assert len(rows) == n, "every row gets exactly one outcome"
+        return ClaimsReport(rows, _summary(rows, len(work), invoices))
+
+
+def _cell(result: BprResult, position: int) -> str:
+    return result.cells[position].strip() if len(result.cells) > position else ""
+
+
+def _rejected(result: BprResult) -> RowOutcome:
+    errors = result.errors or (BprIssue(result.row_number, "", "the row could not be read"),)
+    issues = (*errors, *result.warnings)
+    codes = (BPR_INVALID_ROW, BPR_ROW_WARNING) if result.warnings else (BPR_INVALID_ROW,)
+    return RowOutcome(
+        row=result.row_number,
+        participant=_cell(result, 1),
+        claim_reference=_cell(result, 5),
+        item=_cell(result, 4),
+        amount=None,
+        outcome="error",
+        codes=codes,
+        messages=tuple(str(i) for i in issues),
+        message_codes=(BPR_INVALID_ROW,) * len(errors) + (BPR_ROW_WARNING,) * len(result.warnings),
+        issues=issues,
+    )
+
+
+def _provider_of(row: BprRow) -> str:
+    return row.abn or row.registration_number
+
+
+def _no_contract(result: BprResult, row: BprRow) -> RowOutcome:
+    message = (
+        f"row {result.row_number}: no contract for participant {row.ndis_number}: "
+        "the NDIA would reject the line (C22, no plan covers the support dates)"
+    )
+    codes: tuple[str, ...] = (NO_CONTRACT_FOR_PARTICIPANT,)
+    messages: tuple[str, ...] = (message,)
+    if result.warnings:
+        codes += (BPR_ROW_WARNING,)
+        messages += tuple(str(w) for w in result.warnings)
+    return RowOutcome(
+        row=result.row_number,
+        participant=row.ndis_number,
+        claim_reference=row.claim_reference,
+        item=row.support_number,
+        amount=row.amount,
+        outcome="error",
+        codes=codes,
+        messages=messages,
+        message_codes=codes[:1] + (BPR_ROW_WARNING,) * len(result.warnings),
+        provider=_provider_of(row),
+        issues=result.warnings,
+    )
+
+
+def _category_guess(row: BprRow, catalogue: CatalogueContext | None) -> str:
+    if catalogue is not None:
+        pace = catalogue.catalogue.pace_category(row.support_number, row.supports_delivered_from)
+        if pace is not None:
+            return pace
+    return row.support_number[:2]
+
+
+def _add_line(
+    cw: _ContractWork,
+    index: int,
+    result: BprResult,
+    row: BprRow,
+    catalogue: CatalogueContext | None,
+) -> None:
+    provider = _provider_of(row)
+    key = (provider, row.claim_reference)
+    iw = cw.invoices.get(key)
+    if iw is None:
+        iw = cw.invoices[key] = _InvoiceWork(
+            id=f"bpr:{provider}:{row.claim_reference}",
+            number=row.claim_reference,
+            provider=provider,
+            participant=row.ndis_number,
+        )
+    held = cw.held.get(_category_guess(row, catalogue))
+    # BPR lines are plan-managed claims, unless the contract holds the category only under
+    # another management type: then the engine picks the contract's own.
+    management: ManagementType | None = "plan" if not held or "plan" in held else None
+    line_id = str(result.row_number)
+    if line_id in iw.line_ids:  # rows of several files given together
+        line_id = f"{line_id}#{index}"
+    iw.line_ids.add(line_id)
+    iw.lines.append(
+        ClaimLine.model_validate(
+            {
+                "id": line_id,
+                "from": row.supports_delivered_from,
+                "to": row.supports_delivered_to,
+                "item": row.support_number,
+                "quantity": row.units,
+                "unit_price": row.unit_price,
+                "management": management,
+                "claim_type": row.claim_type,
+                "cancellation_reason": row.cancellation_reason or None,
+                "gst_code": row.gst_code,
+            }
+        )
+    )
+    iw.rows.append(index)
+
+
+def _invoice(iw: _InvoiceWork, contract_id: str) -> Invoice:
+    return Invoice.model_validate(
+        {
+            "id": iw.id,
+            "number": iw.number,
+            "contract_id": contract_id,
+            "participant": iw.participant,
+            "provider": iw.provider,
+            "lines": iw.lines,
+        }
+    )
+
+
+def _decided(
+    result: BprResult, contract: Contract, iw: _InvoiceWork, ld: LineDecision
+) -> RowOutcome:
+    row = result.row
+    assert row is not None
+    codes = ld.codes
+    messages = tuple(f.message for f in ld.findings)
+    message_codes = ld.codes
+    outcome = ld.outcome
+    if result.warnings:
+        codes += (BPR_ROW_WARNING,)
+        messages += tuple(str(w) for w in result.warnings)
+        message_codes += (BPR_ROW_WARNING,) * len(result.warnings)
+        outcome = outcome_of((outcome, "warning"))
+    return RowOutcome(
+        row=result.row_number,
+        participant=row.ndis_number,
+        claim_reference=row.claim_reference,
+        item=row.support_number,
+        amount=ld.amount,
+        outcome=outcome,
+        codes=codes,
+        messages=messages,
+        message_codes=message_codes,
+        draws=ld.draws,
+        contract=contract.id,
+        provider=iw.provider,
+        invoice=iw.id,
+        issues=result.warnings,
+        decision=ld,
+    )
+
+
+_RANK: Final[Mapping[str, int]] = {"info": 0, "warning": 1, "error": 2}
+
+
+def _severities(r: RowOutcome) -> Iterable[tuple[str, Severity]]:
+    if r.decision is not None:
+        for f in r.decision.findings:
+            yield f.code, f.severity
+    for code in r.message_codes:
+        if code in FILE_CODES:
+            yield code, "warning" if code == BPR_ROW_WARNING else "error"
+
+
+def _summary(rows: Sequence[RowOutcome], contracts: int, invoices: int) -> ClaimsSummary:
+    by_outcome = Counter(r.outcome for r in rows)
+    by_code: Counter[str] = Counter()
+    severities: dict[str, Severity] = {}
+    claimable = 0
+    for r in rows:
+        by_code.update(set(r.codes))
+        for code, severity in _severities(r):
+            if code not in severities or _RANK[severity] > _RANK[severities[code]]:
+                severities[code] = severity
+        if r.outcome != "error" and r.amount is not None:
+            claimable += r.amount.cents
+    return ClaimsSummary(
+        lines=len(rows),
+        allowed=by_outcome["allowed"],
+        warnings=by_outcome["warning"],
+        errors=by_outcome["error"],
+        by_code=dict(sorted(by_code.items())),
+        severities=dict(sorted(severities.items())),
+        claimable=Money(claimable),
+        contracts=contracts,
+        invoices=invoices,
+    )
+
+
+def check_claims(
+    results: Sequence[BprResult],
+    contracts: Sequence[Contract],
+    *,
+    as_of: date,
+    settings: Settings | None = None,
+    catalogue: CatalogueContext | None = None,
+    explain: bool = False,
+) -> ClaimsReport:
+    """Validate every row of a bulk payment request against the participants' contracts.
+
+    Args:
+        results: :func:`~ndis_rules.bpr.read_bpr`'s results, one per data row, in file order.
+        contracts: the contracts of the participants (any order; each with its ``participant``).
+        as_of: today.
+        settings: validation settings (``support_item_overdraw_is_error`` is forced on by the
+            ``bulk_import`` channel).
+        catalogue: the Support Catalogue, region and holidays, for the section 8 checks.
+        explain: keep each line's rule trace.
+
+    Returns:
+        One :class:`RowOutcome` per result, in the same order, and the summary.
+
+    Raises:
+        InputError: two contracts with the same id.
+    """
+    return ClaimsBook(contracts).check(
+        results, as_of=as_of, settings=settings, catalogue=catalogue, explain=explain
+    )
+
+
+# -- loading ------------------------------------------------------------------------------------
+def load_contracts(source: str | Path) -> list[Contract]:
+    """The contracts of a folder of contract JSON files (``*.json``, in name order, read with
+    :func:`~ndis_rules.loading.read_contract`), or of an SQLite contract store file
+    (:class:`~ndis_rules.adapters.sqlite_store.SqliteContractRepository`, in id order).
+
+    Raises:
+        InputError: the path does not exist, a file is not a valid contract, two files hold the
+            same contract id, or the SQLite file cannot be read.
+    """
+    path = Path(source)
+    if path.is_dir():
+        return _load_folder(path)
+    if not path.is_file():
+        raise InputError("no such folder or SQLite file of contracts", source=str(path))
+    return _load_sqlite(path)
+
+
+def _load_folder(folder: Path) -> list[Contract]:
+    from .loading import read_contract
+
+    out: list[Contract] = []
+    where: dict[str, Path] = {}
+    for file in sorted(folder.glob("*.json")):
+        contract = read_contract(file)
+        if contract.id in where:
+            raise InputError(
+                f"contract id {contract.id!r} is also in {where[contract.id]}", source=str(file)
+            )
+        where[contract.id] = file
+        out.append(contract)
+    if not out:
+        raise InputError("the folder holds no contract *.json files", source=str(folder))
+    return out
+
+
+def _load_sqlite(path: Path) -> list[Contract]:
+    from .adapters.sqlite_store import SqliteContractRepository
+    from .store_errors import StoreError
+
+    with path.open("rb") as f:
+        magic = f.read(16)
+    if magic != b"SQLite format 3\x00":
+        raise InputError(
+            "not a folder of contract JSON files nor an SQLite contract store", source=str(path)
+        )
+    try:
+        repo = SqliteContractRepository(path)
+    except StoreError as exc:
+        raise InputError(f"cannot open the contract store: {exc}", source=str(path)) from None
+    try:
+        return [repo.get(contract_id) for contract_id in repo.ids()]
+    except StoreError as exc:
+        raise InputError(f"cannot read the contract store: {exc}", source=str(path)) from None
+    finally:
+        repo.close()

@@ -1,0 +1,304 @@
+"""The ``ndis-rules claims`` and ``ndis-rules catalogue`` commands: the bulk claims check of a
+bulk payment request (BPR) file, writing a clean BPR, and looking an item up in the Support
+Catalogue (docs/catalogue-and-bpr.md, "The bulk claims check").
+
+* ``claims check FILE.csv --contracts (DIR|SQLITE) [--catalogue FILE] [--region R] [--state S]
+  [--holidays] [--today D] [--format table|json|csv] [--explain]``: every row validated with
+  :func:`~ndis_rules.claims.check_claims`. Exit 0 when no row is an error, 1 when one is, 2 for
+  bad input (the message names the file, row and column).
+* ``claims write --from FILE.csv --out DIR [--date-format F]``: the rows the reader accepts,
+  written again with :func:`~ndis_rules.bpr.write_bpr` (5,000 rows a file). Exit 0 when every
+  row was kept, 1 when a rejected row was left out, 2 for bad input.
+* ``catalogue lookup ITEM --date D [--region R] --catalogue FILE``: the item version in force on
+  the date. Exit 0, or 2 when the item is unknown or not in force.
+
+This module does not import :mod:`ndis_rules.cli` (which imports it to register the commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Final, TextIO
+
+from .adapters.clock import DEFAULT_ZONE, SystemClock
+from .bpr import read_bpr, write_bpr
+from .catalogue import (
+    OPEN_END,
+    STATES,
+    Catalogue,
+    CatalogueItem,
+    detect_and_load,
+    normalise_region,
+)
+from .claims import BPR_ROW_WARNING, ClaimsReport, RowOutcome, check_claims, load_contracts
+from .daytypes import HolidayCalendar, NoHolidays
+from .errors import InputError
+from .itemchecks import CatalogueContext
+
+__all__ = [
+    "format_claims_csv",
+    "format_claims_table",
+    "format_lookup",
+    "register",
+]
+
+EXIT_OK, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
+
+_UNITS: Final = {"H": "hour", "E": "each", "D": "day", "WK": "week", "MON": "month", "YR": "year"}
+_DATE_FORMATS: Final = {
+    "YYYY/MM/DD": "%Y/%m/%d",
+    "YYYY-MM-DD": "%Y-%m-%d",
+    "DD/MM/YYYY": "%d/%m/%Y",
+}
+# A cell starting with one of these is run by a spreadsheet as a formula (as in ndis_rules.bpr).
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _date(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+# -- claims check -------------------------------------------------------------------------------
+def _catalogue_context(args: argparse.Namespace) -> CatalogueContext | None:
+    state: str | None = args.state.strip().upper() if args.state else None
+    if state is not None and state not in STATES:
+        raise InputError(f"unknown state {args.state!r}: expected one of {', '.join(STATES)}")
+    if args.catalogue is None:
+        if args.region or state or args.holidays:
+            raise InputError("--region, --state and --holidays need --catalogue FILE")
+        return None
+    if args.holidays and state is None:
+        raise InputError("--holidays needs --state (public holidays differ by state)")
+    catalogue = detect_and_load(args.catalogue)
+    calendar: HolidayCalendar = NoHolidays()
+    if args.holidays:
+        try:
+            from .adapters.holidays_au import HolidaysAuCalendar
+
+            calendar = HolidaysAuCalendar()
+        except ImportError as exc:
+            raise InputError(f"--holidays: {exc}") from None
+    region = args.region or state or "national"
+    normalise_region(region)  # an unknown region is an input error, not a price finding
+    return CatalogueContext(catalogue, region=region, state=state, holidays=calendar)
+
+
+def _draws_or_target(r: RowOutcome) -> str:
+    return "draws " + r.draws_text if r.draws else "nothing drawn"
+
+
+def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool = False) -> str:
+    """The summary, then the rejected and warned rows with their codes, messages and draws."""
+    s = report.summary
+    out = [
+        f"claims check{' of ' + source if source else ''}: {s.lines} line(s): "
+        f"{s.allowed} allowed, {s.warnings} warning, {s.errors} error",
+        f"claimable {s.claimable} over {s.contracts} contract(s), {s.invoices} invoice(s)",
+    ]
+    if s.by_code:
+        out.append("lines by rule code:")
+        width = max(len(c) for c in s.by_code)
+        rank = {"error": 0, "warning": 1, "info": 2}
+        for code, count in sorted(
+            s.by_code.items(), key=lambda kv: (rank[s.severities.get(kv[0], "info")], -kv[1], kv[0])
+        ):
+            out.append(f"  {code:<{width}}  {s.severities.get(code, 'info'):<7}  {count:>7}")
+    shown = [r for r in report.rows if r.outcome != "allowed"]
+    if shown:
+        out.append("")
+        out.append("rejected and warned lines:")
+    for r in shown:
+        amount = str(r.amount) if r.amount is not None else "-"
+        out.append(
+            f"row {r.row:<6} {r.outcome.upper():<7} {r.participant or '-':<10} "
+            f"{r.claim_reference or '-':<16} {r.item or '-':<18} {amount:>10}  "
+            f"{_draws_or_target(r)}"
+        )
+        if r.decision is not None:
+            pairs = [
+                (f.code, f.message) for f in r.decision.findings if f.severity != "info" or explain
+            ]
+            pairs += [(BPR_ROW_WARNING, str(w)) for w in r.issues]
+        else:
+            pairs = list(zip(r.message_codes, r.messages, strict=True))
+        for code, message in pairs:
+            out.append(f"           {code}: {message}")
+        if explain and r.decision is not None:
+            for t in r.decision.trace:
+                inputs = ", ".join(f"{k}={v}" for k, v in t.inputs.items())
+                out.append(
+                    f"           . {t.rule} -> {t.outcome}" + (f" ({inputs})" if inputs else "")
+                )
+    hidden = s.allowed
+    if hidden:
+        out.append("")
+        out.append(f"{hidden} allowed line(s) not shown (use --format json or csv for every line)")
+    return "\n".join(out)
+
+
+def _safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading ``'`` before ``= + - @ tab CR '``."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def format_claims_csv(report: ClaimsReport) -> str:
+    """One CSV row per input row: row, outcome, codes, draws, message (formulas neutralised)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["row", "outcome", "codes", "draws", "message"])
+    for r in report.rows:
+        writer.writerow(
+            [
+                _safe(cell)
+                for cell in (
+                    str(r.row),
+                    r.outcome,
+                    " ".join(r.codes),
+                    r.draws_text,
+                    " | ".join(r.messages),
+                )
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    context = _catalogue_context(args)
+    contracts = load_contracts(args.contracts)
+    results = read_bpr(Path(args.file), source=args.file)
+    today: date = args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
+    report = check_claims(results, contracts, as_of=today, catalogue=context, explain=args.explain)
+    if args.format == "json":
+        out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    elif args.format == "csv":
+        out.write(format_claims_csv(report))
+    else:
+        out.write(format_claims_table(report, source=args.file, explain=args.explain) + "\n")
+    return EXIT_ERRORS if report.has_errors else EXIT_OK
+
+
+# -- claims write -------------------------------------------------------------------------------
+def _cmd_write(args: argparse.Namespace, out: TextIO) -> int:
+    date_format = _DATE_FORMATS.get(args.date_format.upper(), args.date_format)
+    results = read_bpr(Path(args.source), source=args.source)
+    kept = [r.row for r in results if r.ok and r.row is not None]
+    dropped = [r for r in results if not (r.ok and r.row is not None)]
+    try:
+        files = write_bpr(kept, date_format=date_format)
+    except ValueError as exc:
+        raise InputError(str(exc), loc=("--date-format",)) from None
+    folder = Path(args.out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files:
+            (folder / name).write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", source=str(folder)) from None
+    out.write(f"kept {len(kept)} of {len(results)} row(s) of {args.source}\n")
+    for name, text in files:
+        rows = text.count("\r\n") - 1
+        out.write(f"wrote {folder / name} ({rows} row(s))\n")
+    for r in dropped:
+        for issue in r.errors:
+            out.write(f"left out {issue}\n")
+    return EXIT_ERRORS if dropped else EXIT_OK
+
+
+# -- catalogue lookup ---------------------------------------------------------------------------
+def format_lookup(item: CatalogueItem, region: str) -> str:
+    """The item version in force: name, dates, unit, PACE category and the price limit."""
+    end = "open" if item.end_inclusive == OPEN_END else item.end_inclusive.isoformat()
+    limit = item.price(region)
+    if limit is not None:
+        price = f"{limit} ({region})"
+    elif item.quote:
+        price = "no limit (quotable)"
+    else:
+        price = "no limit (no price in the catalogue)"
+    pace = item.pace_category + (f" {item.pace_category_name}" if item.pace_category_name else "")
+    return "\n".join(
+        [
+            f"item:          {item.number}",
+            f"name:          {item.name}",
+            f"in force:      {item.start.isoformat()} to {end}",
+            f"unit:          {item.unit} ({_UNITS.get(item.unit, item.unit)})",
+            f"PACE category: {pace}",
+            f"price limit:   {price}",
+        ]
+    )
+
+
+def _cmd_lookup(args: argparse.Namespace, out: TextIO) -> int:
+    catalogue: Catalogue = detect_and_load(args.catalogue)
+    number = args.item.strip()
+    item = catalogue.item(number, args.date)
+    if item is None:
+        versions = catalogue.versions(number)
+        if not versions:
+            raise InputError(
+                f"support item {number!r} is not in the catalogue", source=args.catalogue
+            )
+        ranges = ", ".join(f"{v.start} to {v.end_inclusive}" for v in versions)
+        raise InputError(
+            f"support item {number!r} is not in force on {args.date} (in force: {ranges})",
+            source=args.catalogue,
+        )
+    out.write(format_lookup(item, args.region) + "\n")
+    return EXIT_OK
+
+
+# -- registration -------------------------------------------------------------------------------
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``claims check``, ``claims write`` and ``catalogue lookup`` to the subcommands."""
+    c = sub.add_parser("claims", help="bulk payment request (BPR) files")
+    csub = c.add_subparsers(dest="claims_command", required=True)
+
+    k = csub.add_parser("check", help="validate every row of a BPR file against the contracts")
+    k.add_argument("file", help="the bulk payment request CSV file")
+    k.add_argument(
+        "--contracts", required=True, help="folder of contract JSON files, or an SQLite store"
+    )
+    k.add_argument("--catalogue", help="NDIS Support Catalogue file (.csv or .xlsx)")
+    k.add_argument(
+        "--region", help="price column: a state, national, remote or very_remote (default: --state)"
+    )
+    k.add_argument("--state", help="the participant's state, for public holidays (e.g. NSW)")
+    k.add_argument(
+        "--holidays",
+        action="store_true",
+        help="public holidays of --state from the 'holidays' package (extra: holidays)",
+    )
+    k.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
+    k.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    k.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    k.add_argument("--explain", action="store_true", help="include each line's rule trace")
+    k.set_defaults(handler=_cmd_check)
+
+    w = csub.add_parser("write", help="write the rows the reader accepts as new BPR files")
+    w.add_argument("--from", dest="source", required=True, help="the BPR CSV file to read")
+    w.add_argument("--out", required=True, help="folder for bpr001.csv, bpr002.csv ...")
+    w.add_argument(
+        "--date-format",
+        default="%Y/%m/%d",
+        help="YYYY/MM/DD (default), YYYY-MM-DD or DD/MM/YYYY (or the strftime format)",
+    )
+    w.set_defaults(handler=_cmd_write)
+
+    g = sub.add_parser("catalogue", help="the NDIS Support Catalogue")
+    gsub = g.add_subparsers(dest="catalogue_command", required=True)
+    lk = gsub.add_parser("lookup", help="the version of an item in force on a date")
+    lk.add_argument("item", help="support item number, e.g. 01_011_0107_1_1")
+    lk.add_argument("--date", required=True, type=_date, help="service date YYYY-MM-DD")
+    lk.add_argument("--region", default="national", help="state, national, remote, very_remote")
+    lk.add_argument("--catalogue", required=True, help="catalogue file (.csv or .xlsx)")
+    lk.set_defaults(handler=_cmd_lookup)
