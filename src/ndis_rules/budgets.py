@@ -48,7 +48,7 @@ from .models import (
     SupportItemBudget,
 )
 from .money import Money
-from .periods import DateRange, available_in_period, find_overlaps, period_status
+from .periods import DateRange, available_cents, find_overlaps, period_status
 
 __all__ = [
     "BudgetPeriods",
@@ -74,6 +74,12 @@ class BudgetPeriods:
     position: dict[str, int]
     amounts: tuple[Money, ...]
     overlaps: tuple[tuple[FundingPeriod, FundingPeriod], ...] = ()
+    #: the budget's ref and key, its ledger key, and each period's ledger key (computed once)
+    ref: str = ""
+    key: str = ""
+    cat_key: Key = ()
+    fp_keys: tuple[Key, ...] = ()
+    amount_cents: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, budget: CategoryBudget) -> BudgetPeriods:
@@ -82,12 +88,18 @@ class BudgetPeriods:
             if budget.funding
             else ()
         )
+        ref = budget.ref
         return cls(
             budget,
             periods,
             {p.id: i for i, p in enumerate(periods)},
             tuple(p.amount for p in periods),
             tuple(find_overlaps(periods)),
+            ref,
+            budget.key,
+            ("cat", ref),
+            tuple(("fp", ref, p.id) for p in periods),
+            tuple(p.amount.cents for p in periods),
         )
 
     def touching(self, first: date, last: date) -> list[FundingPeriod]:
@@ -143,6 +155,7 @@ class ContractIndex:
     stated_items: dict[str, set[str]] = field(default_factory=dict)
     pool_members: dict[str, list[CategoryBudget]] = field(default_factory=dict)
     providers_on_contract: set[str] = field(default_factory=set)
+    by_budget: dict[int, BudgetPeriods] = field(default_factory=dict)
 
     @classmethod
     def build(cls, contract: Contract) -> ContractIndex:
@@ -150,7 +163,9 @@ class ContractIndex:
         idx = cls(contract)
         for b in contract.budgets:
             idx.budgets_by_category.setdefault(b.category, []).append(b)
-            idx.periods[b.ref] = BudgetPeriods.of(b)
+            bp = BudgetPeriods.of(b)
+            idx.periods[bp.ref] = bp
+            idx.by_budget[id(b)] = bp
             if b.in_core_pool:
                 idx.pool_members.setdefault(b.management, []).append(b)
         for s in contract.provider_budgets:
@@ -163,6 +178,11 @@ class ContractIndex:
             if sib.provider:
                 idx.providers_on_contract.add(sib.provider)
         return idx
+
+    def of(self, budget: CategoryBudget) -> BudgetPeriods:
+        """The indexed periods (and ledger keys) of one of the contract's budgets."""
+        bp = self.by_budget.get(id(budget))
+        return bp if bp is not None and bp.budget is budget else self.periods[budget.ref]
 
     def budget_for(self, category: str, management: str) -> CategoryBudget | None:
         """The category budget for a category and management type."""
@@ -214,13 +234,13 @@ class ContractIndex:
         if budget is None:
             keys.append(("orphan", use.category, use.management))
         else:
-            keys.append(("cat", budget.ref))
-            bp = self.periods[budget.ref]
+            bp = self.of(budget)
+            keys.append(bp.cat_key)
             if bp.periods:
                 pos = bp.position.get(period_id) if period_id else bp.containing(use.from_)
                 if pos is not None:
                     period_id = bp.periods[pos].id
-                    keys.append(("fp", budget.ref, period_id))
+                    keys.append(bp.fp_keys[pos])
         sib = self.support_item_for(use.item, use.provider, use.management)
         if sib is not None:
             keys.append(("sib", sib.id))
@@ -294,7 +314,7 @@ class Ledger:
 def category_available(index: ContractIndex, ledger: Ledger, budget: CategoryBudget) -> Money:
     """A category budget's remaining: total minus delivered (may be negative for a Core member
     overdrawn through the pool)."""
-    return budget.total - ledger.get(("cat", budget.ref))
+    return Money._of(budget.total.cents - ledger.spent.get(index.of(budget).cat_key, 0))
 
 
 def period_available(
@@ -308,15 +328,13 @@ def period_available(
 ) -> Money:
     """Availability of the budget's period at ``position`` (see
     :func:`ndis_rules.periods.available_in_period`)."""
-    bp = index.periods[budget.ref]
-    spent_map = ledger.spent
-    ref = budget.ref
+    bp = index.of(budget)
+    get = ledger.spent.get
     if not rollover:
-        return bp.amounts[position] - Money(spent_map.get(("fp", ref, bp.periods[position].id), 0))
-    spent = [Money(spent_map.get(("fp", ref, p.id), 0)) for p in bp.periods]
-    return available_in_period(
-        bp.amounts, spent, position, max(bp.current(as_of), position), rollover=rollover
-    )
+        return Money._of(bp.amount_cents[position] - get(bp.fp_keys[position], 0))
+    spent = [get(k, 0) for k in bp.fp_keys]
+    current = max(bp.current(as_of), position)
+    return Money._of(available_cents(bp.amount_cents, spent, position, current, rollover=True))
 
 
 def _member_available(
@@ -328,7 +346,7 @@ def _member_available(
     *,
     rollover: bool,
 ) -> Money:
-    bp = index.periods[member.ref]
+    bp = index.of(member)
     if bp.periods:
         pos = bp.containing(day)
         if pos is None:

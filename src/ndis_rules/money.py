@@ -18,7 +18,7 @@ Examples:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -53,6 +53,13 @@ class Money:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Money is immutable")
+
+    @classmethod
+    def _of(cls, cents: int) -> Money:
+        """Internal fast constructor for cents already known to be an ``int``."""
+        m = object.__new__(cls)
+        _set_cents(m, cents)
+        return m
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -126,7 +133,7 @@ class Money:
     # -- arithmetic ---------------------------------------------------------------------------
     def __add__(self, other: Money) -> Money:
         if isinstance(other, Money):
-            return Money(self.cents + other.cents)
+            return Money._of(self.cents + other.cents)
         return NotImplemented
 
     def __radd__(self, other: object) -> Money:
@@ -136,11 +143,11 @@ class Money:
 
     def __sub__(self, other: Money) -> Money:
         if isinstance(other, Money):
-            return Money(self.cents - other.cents)
+            return Money._of(self.cents - other.cents)
         return NotImplemented
 
     def __neg__(self) -> Money:
-        return Money(-self.cents)
+        return Money._of(-self.cents)
 
     def __mul__(self, other: int) -> Money:
         if isinstance(other, int) and not isinstance(other, bool):
@@ -201,6 +208,7 @@ class Money:
 
 
 ZERO: Final = Money(0)
+_set_cents: Callable[[Money, int], None] = Money.__dict__["cents"].__set__  # slot descriptor
 
 
 def round_cents(value: Decimal, rounding: str = LINE_ROUNDING) -> Money:

@@ -236,14 +236,26 @@ def available_in_period(
         >>> str(available_in_period(amounts, spent, 0, 2, rollover=False))
         '80.00'
     """
+    return Money(
+        available_cents(
+            [a.cents for a in amounts], [s.cents for s in spent], k, current, rollover=rollover
+        )
+    )
+
+
+def available_cents(
+    amounts: Sequence[int], spent: Sequence[int], k: int, current: int, *, rollover: bool
+) -> int:
+    """:func:`available_in_period` in plain cents (the engine's hot path)."""
     if not rollover:
         return amounts[k] - spent[k]
     running = 0
     for i in range(k):
-        running += amounts[i].cents - spent[i].cents
+        running += amounts[i] - spent[i]
     best: int | None = None
     for j in range(k, max(k, current) + 1):
-        running += amounts[j].cents - spent[j].cents
-        best = running if best is None else min(best, running)
+        running += amounts[j] - spent[j]
+        if best is None or running < best:
+            best = running
     assert best is not None
-    return Money(best)
+    return best

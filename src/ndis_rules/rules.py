@@ -394,7 +394,7 @@ def _place_in_periods(
                 },
             )
             return []
-    bp = ctx.index.periods[budget.ref]
+    bp = ctx.index.of(budget)
     if not bp.periods:
         if line.to > ctx.as_of:
             w.find("FUTURE_DATE", {"to": str(line.to), "today": str(ctx.as_of)})
@@ -549,7 +549,7 @@ def _fund_part(
     ctx, index = w.ctx, w.ctx.index
     rollover = ctx.settings.rollover
     pool_name = f"core_flexible:{management}"
-    bp = index.periods[budget.ref] if budget is not None else None
+    bp = index.of(budget) if budget is not None else None
     period = bp.periods[pos] if bp is not None and pos is not None else None
     if budget is not None and budget.budget_type == "stated" and budget.stated_items_only:
         stated = index.stated_items.get(category, set())
