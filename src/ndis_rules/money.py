@@ -124,6 +124,9 @@ class Money:
     def __repr__(self) -> str:
         return f"Money('{self}')"
 
+    def __reduce__(self) -> tuple[type[Money], tuple[int]]:
+        return (Money, (self.cents,))
+
     def __hash__(self) -> int:
         return hash(("Money", self.cents))
 

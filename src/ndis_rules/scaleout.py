@@ -1,0 +1,312 @@
+"""Scale-out of the bulk claims check: a pure per-participant partition entry point, local
+worker processes, and an existing distributed engine (Dask).
+
+A participant's rows only ever compete with that participant's other rows (their contracts are
+theirs alone), so the rows of a bulk payment request can be split by NDIS number, each part
+checked independently against that part's contracts, and the parts merged back in file order.
+The result is identical, line for line, to the single-process check: every function here ends
+in :func:`merge_reports`, and the tests compare it with :func:`~ndis_rules.claims.check_claims`.
+
+Examples:
+    >>> from ndis_rules.models import Contract
+    >>> contract = Contract.model_validate({"id": "C1", "participant": "431234567",
+    ...     "start": "2025-07-01", "end_inclusive": "2026-06-30",
+    ...     "budgets": [{"category": "01", "management": "plan", "total": "200.00"}]})
+    >>> from ndis_rules.bpr import COLUMNS
+    >>> header = ",".join(COLUMNS)
+    >>> line = "4050000001,431234567,2025/08/04,2025/08/04,01_011_0107_1_1,INV-1,2,,70.23,P2,,,,,,"
+    >>> text = "\\n".join([header, line + "51824753556", line.replace("431234567",
+    ...     "432222222") + "51824753556"])
+    >>> _, records = read_records(text)
+    >>> parts = partition_records(records, 2)
+    >>> sorted(len(p) for p in parts)
+    [1, 1]
+    >>> report = merge_reports([check_records(p, [contract], as_of=date(2025, 11, 15))
+    ...                         for p in parts])
+    >>> [(r.row, r.outcome) for r in report.rows]
+    [(2, 'allowed'), (3, 'error')]
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .bpr import BprFileError, _check_header, _load_text, _read_row, _split_records
+from .catalogue import detect_and_load
+from .claims import ClaimsReport, RowOutcome, _summary, check_claims
+from .daytypes import HolidayCalendar, NoHolidays
+from .errors import InputError
+from .itemchecks import CatalogueContext
+from .models import Contract, Settings
+
+__all__ = [
+    "CatalogueSpec",
+    "Record",
+    "check_claims_dask",
+    "check_claims_parallel",
+    "check_records",
+    "merge_reports",
+    "partition_contracts",
+    "partition_records",
+    "read_records",
+]
+
+#: One data row of the file before it is parsed: (row number, cells).
+Record = tuple[int, list[str]]
+
+
+@dataclass(frozen=True)
+class CatalogueSpec:
+    """How a worker builds its catalogue checks: the catalogue file (loaded once per process),
+    the price region, the state, and whether to use the ``holidays`` package for that state.
+    A spec, not a loaded catalogue, travels to workers: it is small and always picklable."""
+
+    path: str
+    region: str = "national"
+    state: str | None = None
+    holidays: bool = False
+
+    def context(self) -> CatalogueContext:
+        """The catalogue context (the catalogue file is read once per process)."""
+        return _context(self)
+
+
+@functools.cache
+def _context(spec: CatalogueSpec) -> CatalogueContext:
+    calendar: HolidayCalendar = NoHolidays()
+    if spec.holidays:
+        from .adapters.holidays_au import HolidaysAuCalendar
+
+        calendar = HolidaysAuCalendar()
+    return CatalogueContext(detect_and_load(spec.path), spec.region, spec.state, calendar)
+
+
+def read_records(
+    text_or_path: str | bytes | os.PathLike[str], source: str | None = None
+) -> tuple[str, list[Record]]:
+    """Split a bulk payment request into its data records (header checked, rows not parsed yet).
+
+    Raises:
+        BprFileError: not a BPR file (empty, not text, or not the 16 BPR columns).
+    """
+    text, name = _load_text(text_or_path, source)
+    records = _split_records(text)
+    if not records:
+        raise BprFileError(
+            "the file is empty: expected a header row of the 16 BPR columns", source=name
+        )
+    header_number, header = records[0]
+    _check_header(header, name, header_number)
+    return name, records[1:]
+
+
+def _participant_key(text: str | None) -> str:
+    return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+def _part_of(key: str, parts: int) -> int:
+    return zlib.crc32(key.encode()) % parts
+
+
+def partition_records(records: Sequence[Record], parts: int) -> list[list[Record]]:
+    """Split records into ``parts`` groups by NDIS number (the same number always lands in the
+    same group; file order is kept within a group)."""
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
+    out: list[list[Record]] = [[] for _ in range(parts)]
+    for record in records:
+        cells = record[1]
+        out[_part_of(_participant_key(cells[1] if len(cells) > 1 else ""), parts)].append(record)
+    return out
+
+
+def partition_contracts(contracts: Sequence[Contract], parts: int) -> list[list[Contract]]:
+    """Split contracts the same way as :func:`partition_records` (by participant)."""
+    ids = [c.id for c in contracts]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        raise InputError(f"contract ids must be unique, repeated: {', '.join(dupes)}")
+    out: list[list[Contract]] = [[] for _ in range(parts)]
+    for c in contracts:
+        out[_part_of(_participant_key(c.participant), parts)].append(c)
+    return out
+
+
+def check_records(
+    records: Sequence[Record],
+    contracts: Sequence[Contract],
+    *,
+    as_of: date,
+    settings: Settings | None = None,
+    catalogue: CatalogueSpec | CatalogueContext | None = None,
+    abn_required: bool = True,
+    explain: bool = False,
+) -> ClaimsReport:
+    """The pure per-partition entry point: parse and check some records of a file against the
+    contracts of the same participants. Pure and deterministic; safe to run anywhere."""
+    results = [_read_row(number, cells, abn_required=abn_required) for number, cells in records]
+    context = catalogue.context() if isinstance(catalogue, CatalogueSpec) else catalogue
+    return check_claims(
+        results, contracts, as_of=as_of, settings=settings, catalogue=context, explain=explain
+    )
+
+
+def merge_reports(reports: Sequence[ClaimsReport]) -> ClaimsReport:
+    """Merge partition reports into one: rows in file order, the summary recomputed."""
+    rows: list[RowOutcome] = sorted(
+        (r for report in reports for r in report.rows), key=lambda r: r.row
+    )
+    contracts = sum(report.summary.contracts for report in reports)
+    invoices = sum(report.summary.invoices for report in reports)
+    return ClaimsReport(tuple(rows), _summary(rows, contracts, invoices))
+
+
+# -- local worker processes ----------------------------------------------------------------------
+_WORK: dict[str, Any] = {}
+
+
+def _run_part(index: int) -> ClaimsReport:
+    w = _WORK
+    report: ClaimsReport = check_records(
+        w["records"][index],
+        w["contracts"][index],
+        as_of=w["as_of"],
+        settings=w["settings"],
+        catalogue=w["catalogue"],
+        abn_required=w["abn_required"],
+        explain=w["explain"],
+    )
+    return report
+
+
+def check_claims_parallel(
+    text_or_path: str | bytes | os.PathLike[str],
+    contracts: Sequence[Contract],
+    *,
+    workers: int,
+    as_of: date,
+    settings: Settings | None = None,
+    catalogue: CatalogueSpec | None = None,
+    abn_required: bool = True,
+    explain: bool = False,
+) -> ClaimsReport:
+    """The bulk claims check on ``workers`` local processes (one partition each), merged.
+
+    With ``workers=1`` it runs in this process. Where the platform can fork, workers inherit the
+    partitions without copying them; elsewhere each partition is sent to its worker.
+    """
+    source = str(text_or_path) if isinstance(text_or_path, Path) else None
+    _, records = read_records(text_or_path, source)
+    parts = max(1, workers)
+    record_parts = partition_records(records, parts)
+    contract_parts = partition_contracts(contracts, parts)
+    if parts == 1:
+        return check_records(
+            record_parts[0],
+            contract_parts[0],
+            as_of=as_of,
+            settings=settings,
+            catalogue=catalogue,
+            abn_required=abn_required,
+            explain=explain,
+        )
+    import multiprocessing
+
+    _WORK.update(
+        records=record_parts,
+        contracts=contract_parts,
+        as_of=as_of,
+        settings=settings,
+        catalogue=catalogue,
+        abn_required=abn_required,
+        explain=explain,
+    )
+    try:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        if method == "fork":
+            with multiprocessing.get_context("fork").Pool(parts) as pool:
+                reports = pool.map(_run_part, range(parts))
+        else:  # pragma: no cover - platforms without fork
+            with multiprocessing.get_context("spawn").Pool(parts) as pool:
+                reports = pool.starmap(
+                    _check_part,
+                    [
+                        (
+                            record_parts[i],
+                            contract_parts[i],
+                            as_of,
+                            settings,
+                            catalogue,
+                            abn_required,
+                            explain,
+                        )
+                        for i in range(parts)
+                    ],
+                )
+    finally:
+        _WORK.clear()
+    return merge_reports(reports)
+
+
+def _check_part(
+    records: Sequence[Record],
+    contracts: Sequence[Contract],
+    as_of: date,
+    settings: Settings | None,
+    catalogue: CatalogueSpec | None,
+    abn_required: bool,
+    explain: bool,
+) -> ClaimsReport:
+    return check_records(
+        records,
+        contracts,
+        as_of=as_of,
+        settings=settings,
+        catalogue=catalogue,
+        abn_required=abn_required,
+        explain=explain,
+    )
+
+
+# -- Dask ---------------------------------------------------------------------------------------
+def check_claims_dask(
+    text_or_path: str | bytes | os.PathLike[str],
+    contracts: Sequence[Contract],
+    client: Any,
+    *,
+    partitions: int,
+    as_of: date,
+    settings: Settings | None = None,
+    catalogue: CatalogueSpec | None = None,
+    abn_required: bool = True,
+) -> ClaimsReport:
+    """The bulk claims check on a Dask cluster (``client``: a ``dask.distributed.Client``): one
+    task per partition running :func:`check_records`, merged here. Needs the ``dask`` extra.
+    """
+    source = str(text_or_path) if isinstance(text_or_path, Path) else None
+    _, records = read_records(text_or_path, source)
+    record_parts = partition_records(records, partitions)
+    contract_parts = partition_contracts(contracts, partitions)
+    futures = [
+        client.submit(
+            _check_part,
+            record_parts[i],
+            contract_parts[i],
+            as_of,
+            settings,
+            catalogue,
+            abn_required,
+            False,
+            pure=True,
+        )
+        for i in range(partitions)
+    ]
+    reports: list[ClaimsReport] = client.gather(futures)
+    return merge_reports(reports)
