@@ -31,27 +31,32 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .bpr import BprFileError, _check_header, _load_text, _read_row, _split_records
 from .catalogue import detect_and_load
-from .claims import ClaimsReport, RowOutcome, _summary, check_claims
+from .claims import ClaimsReport, ClaimsSummary, RowOutcome, _summary, check_claims
 from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
 from .models import Contract, Settings
+from .money import Money
 
 __all__ = [
     "CatalogueSpec",
     "Record",
+    "StreamedReport",
     "check_claims_dask",
     "check_claims_parallel",
+    "check_claims_streamed",
     "check_records",
+    "combine_summaries",
     "merge_reports",
     "partition_contracts",
     "partition_records",
@@ -310,3 +315,116 @@ def check_claims_dask(
     ]
     reports: list[ClaimsReport] = client.gather(futures)
     return merge_reports(reports)
+
+
+# -- bounded memory -------------------------------------------------------------------------------
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class StreamedReport:
+    """The summary of every row, and the rows kept (``flagged``: errors and warnings only;
+    ``all``: every row), in file order, without the engine's per-line decision objects."""
+
+    summary: ClaimsSummary
+    rows: tuple[RowOutcome, ...]
+    kept: Literal["flagged", "all"]
+
+
+def _numbered_lines(text: str) -> list[tuple[int, str]]:
+    """Physical lines numbered as the BPR reader numbers records (for text without quotes)."""
+    out = []
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        if line:
+            out.append((number, line))
+    return out
+
+
+def combine_summaries(parts: Sequence[ClaimsSummary]) -> ClaimsSummary:
+    """One summary from the summaries of disjoint parts of a file."""
+    by_code: dict[str, int] = {}
+    severities: dict[str, Any] = {}
+    rank = {"info": 0, "warning": 1, "error": 2}
+    for p in parts:
+        for code, n in p.by_code.items():
+            by_code[code] = by_code.get(code, 0) + n
+        for code, sev in p.severities.items():
+            if code not in severities or rank[sev] > rank[severities[code]]:
+                severities[code] = sev
+    return ClaimsSummary(
+        lines=sum(p.lines for p in parts),
+        allowed=sum(p.allowed for p in parts),
+        warnings=sum(p.warnings for p in parts),
+        errors=sum(p.errors for p in parts),
+        by_code=dict(sorted(by_code.items())),
+        severities=dict(sorted(severities.items())),
+        claimable=Money(sum(p.claimable.cents for p in parts)),
+        contracts=sum(p.contracts for p in parts),
+        invoices=sum(p.invoices for p in parts),
+    )
+
+
+def check_claims_streamed(
+    text_or_path: str | bytes | os.PathLike[str],
+    contracts: Sequence[Contract],
+    *,
+    as_of: date,
+    partitions: int = 16,
+    keep: Literal["flagged", "all"] = "flagged",
+    settings: Settings | None = None,
+    catalogue: CatalogueSpec | CatalogueContext | None = None,
+    abn_required: bool = True,
+) -> StreamedReport:
+    """The bulk claims check in bounded memory: the file's lines are split by participant into
+    ``partitions`` groups kept as raw text, and each group is parsed, checked and reduced to its
+    summary and kept rows before the next one starts. Decisions are identical to
+    :func:`~ndis_rules.claims.check_claims` (a participant's rows are always checked together,
+    in file order)."""
+    source = str(text_or_path) if isinstance(text_or_path, Path) else None
+    text, name = _load_text(text_or_path, source)
+    if '"' in text:  # quoted cells may hold line breaks: use the full reader's split
+        _, all_records = read_records(text, name)
+        groups = partition_records(all_records, partitions)
+        raw: list[list[tuple[int, str]]] | None = None
+    else:
+        lines = _numbered_lines(text)
+        if not lines:
+            raise BprFileError(
+                "the file is empty: expected a header row of the 16 BPR columns", source=name
+            )
+        header_number, header_line = lines[0]
+        _check_header(header_line.split(","), name, header_number)
+        raw = [[] for _ in range(partitions)]
+        for number, line in lines[1:]:
+            ndis = line.split(",", 2)[1] if line.count(",") >= 1 else ""
+            raw[_part_of(_participant_key(ndis), partitions)].append((number, line))
+        del lines
+        groups = []
+    del text
+    contract_parts = partition_contracts(contracts, partitions)
+    summaries: list[ClaimsSummary] = []
+    kept: list[RowOutcome] = []
+    for i in range(partitions):
+        if raw is not None:
+            part: list[Record] = [(n, line.split(",")) for n, line in raw[i]]
+            raw[i] = []
+        else:
+            part = groups[i]
+        report = check_records(
+            part,
+            contract_parts[i],
+            as_of=as_of,
+            settings=settings,
+            catalogue=catalogue,
+            abn_required=abn_required,
+        )
+        del part
+        summaries.append(report.summary)
+        kept.extend(
+            replace(r, decision=None)
+            for r in report.rows
+            if keep == "all" or r.outcome != "allowed"
+        )
+        del report
+    kept.sort(key=lambda r: r.row)
+    return StreamedReport(combine_summaries(summaries), tuple(kept), keep)

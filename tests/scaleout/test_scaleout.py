@@ -76,3 +76,31 @@ def test_dask_local_cluster_of_two_workers() -> None:
                                    as_of=TODAY,
                                    catalogue=CatalogueSpec(str(CATALOGUE), region="NSW"))
     assert report.to_dict() == EXPECTED
+
+
+@pytest.mark.parametrize("keep", ["flagged", "all"])
+@pytest.mark.parametrize("partitions", [1, 3, 16])
+def test_streamed_check_matches_in_bounded_memory(keep: str, partitions: int) -> None:
+    from dataclasses import replace
+
+    from ndis_rules.scaleout import check_claims_streamed
+
+    spec = CatalogueSpec(str(CATALOGUE), region="NSW")
+    full = check_claims(read_bpr(TEXT), CONTRACTS, as_of=TODAY, catalogue=spec.context())
+    streamed = check_claims_streamed(BOOK / "claims.csv", CONTRACTS, as_of=TODAY,
+                                     partitions=partitions, keep=keep,  # type: ignore[arg-type]
+                                     catalogue=spec)
+    assert streamed.summary == full.summary
+    wanted = [replace(r, decision=None) for r in full.rows
+              if keep == "all" or r.outcome != "allowed"]
+    assert [r.to_dict() for r in streamed.rows] == [r.to_dict() for r in wanted]
+
+
+def test_streamed_check_reads_quoted_files_too() -> None:
+    from ndis_rules.scaleout import check_claims_streamed
+
+    quoted = TEXT.replace("\n", "\r\n").replace(",P2,", ',"P2",', 3)
+    full = check_claims(read_bpr(quoted), CONTRACTS, as_of=TODAY)
+    streamed = check_claims_streamed(quoted, CONTRACTS, as_of=TODAY, keep="all")
+    assert streamed.summary == full.summary
+    assert [r.row for r in streamed.rows] == [r.row for r in full.rows]
