@@ -596,6 +596,19 @@ def read_bpr(
         BprFileError: the input is not a BPR file: not text, empty, or a header that is not the
             16 BPR columns.
     """
+    _, records = read_records(text_or_path, source)
+    return [read_record(number, cells, abn_required=abn_required) for number, cells in records]
+
+
+def read_records(
+    text_or_path: str | bytes | os.PathLike[str], source: str | None = None
+) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The file's name and its data records, (row number, cells), with the header checked but
+    the rows not parsed yet (see :func:`read_record`; :func:`read_bpr` is both in one).
+
+    Raises:
+        BprFileError: not a BPR file (empty, not text, or not the 16 BPR columns).
+    """
     text, name = _load_text(text_or_path, source)
     records = _split_records(text)
     if not records:
@@ -604,10 +617,12 @@ def read_bpr(
         )
     header_number, header = records[0]
     _check_header(header, name, header_number)
-    results: list[BprResult] = []
-    for number, record in records[1:]:
-        results.append(_read_row(number, record, abn_required=abn_required))
-    return results
+    return name, records[1:]
+
+
+def read_record(number: int, cells: list[str], *, abn_required: bool = True) -> BprResult:
+    """One data record (its row number and cells) read as :func:`read_bpr` reads it."""
+    return _read_row(number, cells, abn_required=abn_required)
 
 
 def _is_text(value: str) -> bool:

@@ -39,7 +39,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from .bpr import BprFileError, _check_header, _load_text, _read_row, _split_records
+from .bpr import BprFileError, _check_header, _load_text, read_record, read_records
 from .catalogue import detect_and_load
 from .claims import ClaimsReport, ClaimsSummary, RowOutcome, _summary, check_claims
 from .daytypes import HolidayCalendar, NoHolidays
@@ -93,25 +93,6 @@ def _context(spec: CatalogueSpec) -> CatalogueContext:
     return CatalogueContext(detect_and_load(spec.path), spec.region, spec.state, calendar)
 
 
-def read_records(
-    text_or_path: str | bytes | os.PathLike[str], source: str | None = None
-) -> tuple[str, list[Record]]:
-    """Split a bulk payment request into its data records (header checked, rows not parsed yet).
-
-    Raises:
-        BprFileError: not a BPR file (empty, not text, or not the 16 BPR columns).
-    """
-    text, name = _load_text(text_or_path, source)
-    records = _split_records(text)
-    if not records:
-        raise BprFileError(
-            "the file is empty: expected a header row of the 16 BPR columns", source=name
-        )
-    header_number, header = records[0]
-    _check_header(header, name, header_number)
-    return name, records[1:]
-
-
 def _participant_key(text: str | None) -> str:
     return "".join(ch for ch in (text or "") if ch.isdigit())
 
@@ -156,7 +137,7 @@ def check_records(
 ) -> ClaimsReport:
     """The pure per-partition entry point: parse and check some records of a file against the
     contracts of the same participants. Pure and deterministic; safe to run anywhere."""
-    results = [_read_row(number, cells, abn_required=abn_required) for number, cells in records]
+    results = [read_record(number, cells, abn_required=abn_required) for number, cells in records]
     context = catalogue.context() if isinstance(catalogue, CatalogueSpec) else catalogue
     return check_claims(
         results, contracts, as_of=as_of, settings=settings, catalogue=context, explain=explain
@@ -179,16 +160,15 @@ _WORK: dict[str, Any] = {}
 
 def _run_part(index: int) -> ClaimsReport:
     w = _WORK
-    report: ClaimsReport = check_records(
+    return _check_part(
         w["records"][index],
         w["contracts"][index],
-        as_of=w["as_of"],
-        settings=w["settings"],
-        catalogue=w["catalogue"],
-        abn_required=w["abn_required"],
-        explain=w["explain"],
+        w["as_of"],
+        w["settings"],
+        w["catalogue"],
+        w["abn_required"],
+        w["explain"],
     )
-    return report
 
 
 def check_claims_parallel(
