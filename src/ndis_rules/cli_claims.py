@@ -5,7 +5,9 @@ Catalogue (docs/catalogue-and-bpr.md, "The bulk claims check").
 * ``claims check FILE.csv --contracts (DIR|SQLITE) [--catalogue FILE] [--region R] [--state S]
   [--holidays] [--today D] [--format table|json|csv] [--explain]``: every row validated with
   :func:`~ndis_rules.claims.check_claims`. Exit 0 when no row is an error, 1 when one is, 2 for
-  bad input (the message names the file, row and column).
+  bad input (the message names the file, row and column). On a long run (a file of at least
+  :data:`PROGRESS_MIN_BYTES`) whose output is a terminal, a progress bar is drawn on stderr with
+  ``rich`` (extra ``cli``) and erased when done; otherwise, or without ``rich``, nothing is.
 * ``claims write --from FILE.csv --out DIR [--date-format F]``: the rows the reader accepts,
   written again with :func:`~ndis_rules.bpr.write_bpr` (5,000 rows a file). Exit 0 when every
   row was kept, 1 when a rejected row was left out, 2 for bad input.
@@ -18,15 +20,18 @@ This module does not import :mod:`ndis_rules.cli` (which imports it to register 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Any, Final, TextIO
 
 from .adapters.clock import DEFAULT_ZONE, SystemClock
-from .bpr import read_bpr, write_bpr
+from .bpr import BprResult, read_bpr, write_bpr
 from .catalogue import (
     OPEN_END,
     STATES,
@@ -35,12 +40,23 @@ from .catalogue import (
     detect_and_load,
     normalise_region,
 )
-from .claims import BPR_ROW_WARNING, ClaimsReport, RowOutcome, check_claims, load_contracts
+from .claims import (
+    BPR_ROW_WARNING,
+    ClaimsBook,
+    ClaimsReport,
+    RowOutcome,
+    check_claims,
+    load_contracts,
+)
 from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
+from .models import Contract, Settings
+from .scaleout import merge_reports
 
 __all__ = [
+    "PROGRESS_MIN_BYTES",
+    "check_in_chunks",
     "format_claims_csv",
     "format_claims_table",
     "format_lookup",
@@ -173,11 +189,31 @@ def format_claims_csv(report: ClaimsReport) -> str:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    context = _catalogue_context(args)
-    contracts = load_contracts(args.contracts)
-    results = read_bpr(Path(args.file), source=args.file)
-    today: date = args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
-    report = check_claims(results, contracts, as_of=today, catalogue=context, explain=args.explain)
+    with _progress(out, Path(args.file)) as progress:
+        progress.stage(
+            "loading the catalogue and contracts" if args.catalogue else "loading contracts"
+        )
+        context = _catalogue_context(args)
+        contracts = load_contracts(args.contracts)
+        progress.stage(f"reading {args.file}")
+        results = read_bpr(Path(args.file), source=args.file)
+        today: date = (
+            args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
+        )
+        if progress.live:
+            progress.stage(f"checking {len(results)} line(s)", total=len(results))
+            report = check_in_chunks(
+                results,
+                contracts,
+                as_of=today,
+                catalogue=context,
+                explain=args.explain,
+                advance=progress.advance,
+            )
+        else:
+            report = check_claims(
+                results, contracts, as_of=today, catalogue=context, explain=args.explain
+            )
     if args.format == "json":
         out.write(json.dumps(report.to_dict(), indent=2) + "\n")
     elif args.format == "csv":
@@ -185,6 +221,118 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(format_claims_table(report, source=args.file, explain=args.explain) + "\n")
     return EXIT_ERRORS if report.has_errors else EXIT_OK
+
+
+# -- progress -----------------------------------------------------------------------------------
+#: A BPR file at least this large (about 2,000 rows) is a long run: it gets a progress bar.
+PROGRESS_MIN_BYTES: Final = 256 * 1024
+
+
+class _Quiet:
+    """No progress display (output not a terminal, a short run, or ``rich`` not installed)."""
+
+    live = False
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        """Start a stage of the run."""
+
+    def advance(self, rows: int) -> None:
+        """``rows`` more rows are done."""
+
+
+class _RichBar(_Quiet):
+    """A transient ``rich`` progress bar on stderr: erased when the run ends."""
+
+    live = True
+
+    def __init__(self, progress: Any) -> None:
+        self._progress = progress
+        self._task: Any = None
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        if self._task is None:
+            self._task = self._progress.add_task(description, total=total)
+        else:
+            self._progress.update(self._task, description=description, total=total, completed=0)
+
+    def advance(self, rows: int) -> None:
+        self._progress.advance(self._task, rows)
+
+
+@contextlib.contextmanager
+def _progress(out: TextIO, source: Path) -> Iterator[_Quiet]:
+    """A progress bar when ``out`` is a terminal, the file is large and ``rich`` is installed."""
+    try:
+        long_run = source.stat().st_size >= PROGRESS_MIN_BYTES
+    except OSError:  # read_bpr reports a missing file
+        long_run = False
+    if not (long_run and out.isatty()):
+        yield _Quiet()
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+    except ImportError:  # the extra "cli" is not installed: plain output
+        yield _Quiet()
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
+        yield _RichBar(bar)
+
+
+def check_in_chunks(
+    results: Sequence[BprResult],
+    contracts: Sequence[Contract],
+    *,
+    as_of: date,
+    settings: Settings | None = None,
+    catalogue: CatalogueContext | None = None,
+    explain: bool = False,
+    advance: Callable[[int], None] | None = None,
+    chunk_rows: int = 1000,
+) -> ClaimsReport:
+    """:func:`~ndis_rules.claims.check_claims`, a few participants at a time, calling
+    ``advance(rows)`` after each chunk of about ``chunk_rows`` rows: the same report.
+
+    A row only ever meets the contracts of its own participant (NDISNumber), so the rows of
+    different participants never compete for money: checking them participant by participant
+    (each participant's rows in file order) and merging with
+    :func:`~ndis_rules.scaleout.merge_reports` gives exactly the report of one call.
+    """
+    book = ClaimsBook(contracts)
+    by_participant: dict[str, list[int]] = {}
+    for index, result in enumerate(results):
+        key = result.row.ndis_number.strip() if result.row is not None else ""
+        by_participant.setdefault(key, []).append(index)
+    reports: list[ClaimsReport] = []
+    chunk: list[int] = []
+    groups = list(by_participant.values())
+    for n, indexes in enumerate(groups):
+        chunk.extend(indexes)
+        if len(chunk) < chunk_rows and n + 1 < len(groups):
+            continue
+        chunk.sort()
+        rows = [results[i] for i in chunk]
+        reports.append(
+            book.check(rows, as_of=as_of, settings=settings, catalogue=catalogue, explain=explain)
+        )
+        if advance is not None:
+            advance(len(chunk))
+        chunk = []
+    return merge_reports(reports)
 
 
 # -- claims write -------------------------------------------------------------------------------

@@ -1,8 +1,15 @@
-"""JSON Schemas of the input models and of the decision report, written to ``docs/schema/``.
+"""JSON Schemas of the input models and of the reports, written to ``docs/schema/``
+(``ndis-rules schema --out docs/schema``; a test keeps the files current).
+
+* ``decision``: one invoice decision, a line of ``ndis-rules validate --format json``.
+* ``claims-report``: the document ``ndis-rules claims check --format json`` writes.
+* ``contract``, ``invoice``, ``settings``: the inputs, from the pydantic models.
 
 Examples:
     >>> schemas()["contract"]["title"]
     'Contract'
+    >>> sorted(schemas()["claims-report"]["properties"])
+    ['rows', 'summary']
 """
 
 from __future__ import annotations
@@ -11,10 +18,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .claims import FILE_CODES
 from .codes import all_codes
 from .models import Contract, Invoice, Settings
 
-__all__ = ["DECISION_SCHEMA", "schemas", "write_schemas"]
+__all__ = ["CLAIMS_REPORT_SCHEMA", "DECISION_SCHEMA", "schemas", "write_schemas"]
 
 _MONEY = {"type": "string", "pattern": r"^-?\d{1,12}\.\d{2}$", "examples": ["70.23"]}
 _DATE = {"type": "string", "format": "date"}
@@ -97,6 +105,116 @@ DECISION_SCHEMA: dict[str, Any] = {
     },
 }
 
+_SEVERITY = {"enum": ["error", "warning", "info"]}
+_COUNT = {"type": "integer", "minimum": 0}
+#: Every code a claims check row can carry: the engine's rule codes and the file codes.
+_CLAIMS_CODES = [*all_codes(), *FILE_CODES]
+
+#: The JSON form of a bulk claims check (``ClaimsReport.to_dict()``; the document written by
+#: ``ndis-rules claims check --format json``). Draws, findings and trace steps have the shapes
+#: of :data:`DECISION_SCHEMA`.
+CLAIMS_REPORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "ClaimsReport",
+    "description": "ndis-rules claims check --format json: the summary, then one row per data "
+    "row of the bulk payment request, in file order.",
+    "type": "object",
+    "required": ["summary", "rows"],
+    "additionalProperties": False,
+    "properties": {
+        "summary": {"$ref": "#/$defs/ClaimsSummary"},
+        "rows": {"type": "array", "items": {"$ref": "#/$defs/RowOutcome"}},
+    },
+    "$defs": {
+        "ClaimsSummary": {
+            "type": "object",
+            "required": [
+                "lines",
+                "allowed",
+                "warnings",
+                "errors",
+                "by_code",
+                "severities",
+                "claimable",
+                "contracts",
+                "invoices",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "lines": {**_COUNT, "description": "data rows read"},
+                "allowed": _COUNT,
+                "warnings": _COUNT,
+                "errors": _COUNT,
+                "by_code": {
+                    "description": "rows per code (a code counted once per row)",
+                    "type": "object",
+                    "propertyNames": {"enum": _CLAIMS_CODES},
+                    "additionalProperties": _COUNT,
+                },
+                "severities": {
+                    "description": "the worst severity each code of by_code had",
+                    "type": "object",
+                    "propertyNames": {"enum": _CLAIMS_CODES},
+                    "additionalProperties": _SEVERITY,
+                },
+                "claimable": {**_MONEY, "description": "total of the rows that are not errors"},
+                "contracts": _COUNT,
+                "invoices": _COUNT,
+            },
+        },
+        "RowOutcome": {
+            "type": "object",
+            "required": [
+                "row",
+                "participant",
+                "claim_reference",
+                "item",
+                "amount",
+                "outcome",
+                "codes",
+                "messages",
+                "draws",
+                "contract",
+                "provider",
+                "invoice",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "row": {"type": "integer", "minimum": 2, "description": "header = row 1"},
+                "participant": {"type": "string"},
+                "claim_reference": {"type": "string"},
+                "item": {"type": "string"},
+                "amount": {
+                    "description": "null when the reader rejected the row",
+                    "anyOf": [_MONEY, {"type": "null"}],
+                },
+                "outcome": {"enum": ["allowed", "warning", "error"]},
+                "codes": {"type": "array", "items": {"enum": _CLAIMS_CODES}},
+                "messages": {"type": "array", "items": {"type": "string"}},
+                "draws": {"type": "array", "items": {"$ref": "#/$defs/Draw"}},
+                "contract": {"type": ["string", "null"]},
+                "provider": {"type": ["string", "null"]},
+                "invoice": {"type": ["string", "null"]},
+                "issues": {"type": "array", "items": {"$ref": "#/$defs/BprIssue"}},
+                "findings": {"type": "array", "items": {"$ref": "#/$defs/Finding"}},
+                "counts_against": {"type": "array", "items": {"type": "string"}},
+                "trace": {"type": "array", "items": {"$ref": "#/$defs/TraceStep"}},
+            },
+        },
+        "BprIssue": {
+            "type": "object",
+            "required": ["row", "column", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "row": {"type": "integer"},
+                "column": {"type": "string", "description": "empty for the whole row"},
+                "message": {"type": "string"},
+            },
+        },
+        **{k: DECISION_SCHEMA["$defs"][k] for k in ("Draw", "Finding", "TraceStep")},
+    },
+}
+
 
 def schemas() -> dict[str, dict[str, Any]]:
     """Every schema by name."""
@@ -105,6 +223,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "invoice": Invoice.model_json_schema(by_alias=True),
         "settings": Settings.model_json_schema(by_alias=True),
         "decision": DECISION_SCHEMA,
+        "claims-report": CLAIMS_REPORT_SCHEMA,
     }
 
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ndis_rules import cli_claims
 from ndis_rules.adapters.sqlite_store import SqliteContractRepository
 from ndis_rules.bpr import COLUMNS, BprIssue, read_bpr
 from ndis_rules.catalogue import detect_and_load
@@ -30,7 +31,7 @@ from ndis_rules.claims import (
     load_contracts,
 )
 from ndis_rules.cli import main
-from ndis_rules.cli_claims import format_claims_csv
+from ndis_rules.cli_claims import check_in_chunks, format_claims_csv
 from ndis_rules.errors import InputError
 from ndis_rules.itemchecks import CatalogueContext
 from ndis_rules.models import Contract
@@ -588,3 +589,116 @@ def test_one_outcome_per_row_in_order(rows: list[tuple[str, int, int]]) -> None:
         if outcome.outcome != "error":
             assert outcome.amount is not None
             assert sum((d.amount for d in outcome.draws), Money(0)) == outcome.amount
+
+
+# -- the progress bar (issue 6) -----------------------------------------------------------------
+class _Terminal(io.StringIO):
+    """Standard output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 4, 1000])
+@pytest.mark.parametrize("explain", [False, True])
+def test_the_check_in_chunks_is_the_check(chunk_rows: int, explain: bool) -> None:
+    results = read_bpr(CLAIMS)
+    context = CatalogueContext(detect_and_load(CATALOGUE))
+    contracts = load_contracts(CONTRACTS)
+    whole = check_claims(results, contracts, as_of=TODAY, catalogue=context, explain=explain)
+    done: list[int] = []
+    chunked = check_in_chunks(
+        results,
+        contracts,
+        as_of=TODAY,
+        catalogue=context,
+        explain=explain,
+        advance=done.append,
+        chunk_rows=chunk_rows,
+    )
+    assert chunked == whole and chunked.to_dict() == whole.to_dict()
+    assert sum(done) == len(results) and (len(done) > 1 or chunk_rows == 1000)
+    assert check_in_chunks([], contracts, as_of=TODAY).summary.lines == 0
+
+
+@given(
+    st.lists(st.tuples(ROW_KINDS, st.integers(1, 9), st.integers(1, 28)), min_size=0, max_size=25),
+    st.integers(1, 6),
+)
+def test_the_check_in_chunks_is_the_check_for_any_file(
+    rows: list[tuple[str, int, int]], chunk_rows: int
+) -> None:
+    lines = [_row_text(kind, n, q, d) for n, (kind, q, d) in enumerate(rows)]
+    lines += [line.replace("431234567", "432222222") for line in lines[::2]]
+    contracts = [
+        contract(total="1000.00"),
+        contract(cid="C2", participant="432222222", total="300.00"),
+    ]
+    results = read_bpr(bpr(*lines))
+    whole = check_claims(results, contracts, as_of=TODAY)
+    chunked = check_in_chunks(results, contracts, as_of=TODAY, chunk_rows=chunk_rows)
+    assert chunked.to_dict() == whole.to_dict()
+
+
+def _spy_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = cli_claims.check_in_chunks
+
+    def spy(*args: Any, **kwargs: Any) -> ClaimsReport:
+        calls.append(len(args[0]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_claims, "check_in_chunks", spy)
+    return calls
+
+
+def _check_to(out: io.StringIO) -> tuple[int, str]:
+    argv = ["claims", "check", str(CLAIMS), "--contracts", str(CONTRACTS)]
+    code = main([*argv, "--catalogue", str(CATALOGUE), "--today", "2025-11-15"], out=out)
+    return code, out.getvalue()
+
+
+def test_progress_bar_on_a_terminal_for_a_long_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("rich")
+    plain = _check_to(io.StringIO())
+    calls = _spy_chunks(monkeypatch)
+    assert _check_to(_Terminal()) == plain and calls == []  # the example book is a short run
+    monkeypatch.setattr(cli_claims, "PROGRESS_MIN_BYTES", 0)
+    assert _check_to(_Terminal()) == plain and calls == [30]  # same report, checked in chunks
+    assert _check_to(io.StringIO()) == plain and calls == [30]  # not a terminal: no bar
+
+
+def test_plain_output_without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = _check_to(io.StringIO())
+    calls = _spy_chunks(monkeypatch)
+    monkeypatch.setattr(cli_claims, "PROGRESS_MIN_BYTES", 0)
+    monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails as if not installed
+    assert _check_to(_Terminal()) == plain and calls == []
+
+
+# -- the JSON report's schema (issue 6) ---------------------------------------------------------
+@pytest.mark.parametrize("extra", [(), ("--explain",)])
+def test_check_json_matches_the_published_schema(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "docs" / "schema" / "claims-report.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    code, text = check_book("--format", "json", *extra)
+    assert code == 1
+    document = json.loads(text)
+    validator.validate(document)
+    rows = document["rows"]
+    assert {"issues", "findings", "counts_against"} <= {k for r in rows for k in r}
+    assert ("trace" in rows[0]) == bool(extra)
+    # a reader warning (NDIS number not starting 43) and a row the reader rejects
+    f = tmp_path / "claims.csv"
+    f.write_text(bpr(bpr_line(participant="421234567"), bpr_line(day="2025/02/30")))
+    main_args = ["claims", "check", str(f), "--contracts", str(CONTRACTS), "--format", "json"]
+    out = io.StringIO()
+    assert main([*main_args, "--today", "2025-11-15", *extra], out=out) == 1
+    document = json.loads(out.getvalue())
+    validator.validate(document)
+    assert document["summary"]["severities"]["BPR_ROW_WARNING"] == "warning"
+    assert document["rows"][1]["amount"] is None
+    broken = {**document, "rows": [{**document["rows"][0], "amount": 12.5}]}
+    assert not validator.is_valid(broken)  # money is a string, never a float
