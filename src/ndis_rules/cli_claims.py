@@ -52,7 +52,7 @@ from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
 from .models import Contract, Settings
-from .scaleout import merge_reports
+from .scaleout import CatalogueSpec, check_claims_parallel, merge_reports
 
 __all__ = [
     "PROGRESS_MIN_BYTES",
@@ -188,7 +188,47 @@ def format_claims_csv(report: ClaimsReport) -> str:
     return buffer.getvalue()
 
 
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers >= 1, got {text!r}")
+    return n
+
+
+def _check_with_workers(
+    args: argparse.Namespace,
+    context: CatalogueContext | None,
+    contracts: list[Contract],
+    today: date,
+) -> ClaimsReport:
+    spec = (
+        CatalogueSpec(args.catalogue, context.region, context.state, bool(args.holidays))
+        if context is not None
+        else None
+    )
+    return check_claims_parallel(
+        Path(args.file),
+        contracts,
+        workers=args.workers,
+        as_of=today,
+        catalogue=spec,
+        explain=args.explain,
+        keep="flagged" if args.format == "table" else "all",
+    )
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    if args.workers > 1:
+        context = _catalogue_context(args)
+        contracts = load_contracts(args.contracts)
+        today_: date = (
+            args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
+        )
+        report = _check_with_workers(args, context, contracts, today_)
+        return _write_report(args, out, report)
     with _progress(out, Path(args.file)) as progress:
         progress.stage(
             "loading the catalogue and contracts" if args.catalogue else "loading contracts"
@@ -214,6 +254,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             report = check_claims(
                 results, contracts, as_of=today, catalogue=context, explain=args.explain
             )
+    return _write_report(args, out, report)
+
+
+def _write_report(args: argparse.Namespace, out: TextIO, report: ClaimsReport) -> int:
     if args.format == "json":
         out.write(json.dumps(report.to_dict(), indent=2) + "\n")
     elif args.format == "csv":
@@ -430,6 +474,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     k.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
     k.add_argument("--format", default="table", choices=["table", "json", "csv"])
     k.add_argument("--explain", action="store_true", help="include each line's rule trace")
+    k.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes, one partition of participants each (default 1; the result is "
+        "the same for any number)",
+    )
     k.set_defaults(handler=_cmd_check)
 
     w = csub.add_parser("write", help="write the rows the reader accepts as new BPR files")

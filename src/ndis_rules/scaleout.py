@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from .bpr import BprFileError, _check_header, _load_text, read_record, read_records
 from .catalogue import detect_and_load
-from .claims import ClaimsReport, ClaimsSummary, RowOutcome, _summary, check_claims
+from .claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
 from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
@@ -145,13 +145,19 @@ def check_records(
 
 
 def merge_reports(reports: Sequence[ClaimsReport]) -> ClaimsReport:
-    """Merge partition reports into one: rows in file order, the summary recomputed."""
+    """Merge partition reports into one: rows in file order, the summaries combined."""
     rows: list[RowOutcome] = sorted(
         (r for report in reports for r in report.rows), key=lambda r: r.row
     )
-    contracts = sum(report.summary.contracts for report in reports)
-    invoices = sum(report.summary.invoices for report in reports)
-    return ClaimsReport(tuple(rows), _summary(rows, contracts, invoices))
+    return ClaimsReport(tuple(rows), combine_summaries([report.summary for report in reports]))
+
+
+def _kept(report: ClaimsReport, keep: Literal["all", "flagged"]) -> ClaimsReport:
+    """The report with only the rows to keep (``flagged``: errors and warnings); the summary
+    still counts every row."""
+    if keep == "all":
+        return report
+    return ClaimsReport(tuple(r for r in report.rows if r.outcome != "allowed"), report.summary)
 
 
 # -- local worker processes ----------------------------------------------------------------------
@@ -168,6 +174,7 @@ def _run_part(index: int) -> ClaimsReport:
         w["catalogue"],
         w["abn_required"],
         w["explain"],
+        w["keep"],
     )
 
 
@@ -181,11 +188,15 @@ def check_claims_parallel(
     catalogue: CatalogueSpec | None = None,
     abn_required: bool = True,
     explain: bool = False,
+    keep: Literal["all", "flagged"] = "all",
 ) -> ClaimsReport:
     """The bulk claims check on ``workers`` local processes (one partition each), merged.
 
     With ``workers=1`` it runs in this process. Where the platform can fork, workers inherit the
-    partitions without copying them; elsewhere each partition is sent to its worker.
+    partitions without copying them; elsewhere each partition is sent to its worker. With
+    ``keep="flagged"`` only the error and warning rows come back from the workers (the summary
+    still counts every row): sending every allowed row's decision back costs about as much as
+    checking it, so a report that shows only flagged rows should ask for just those.
     """
     source = str(text_or_path) if isinstance(text_or_path, Path) else None
     _, records = read_records(text_or_path, source)
@@ -193,14 +204,17 @@ def check_claims_parallel(
     record_parts = partition_records(records, parts)
     contract_parts = partition_contracts(contracts, parts)
     if parts == 1:
-        return check_records(
-            record_parts[0],
-            contract_parts[0],
-            as_of=as_of,
-            settings=settings,
-            catalogue=catalogue,
-            abn_required=abn_required,
-            explain=explain,
+        return _kept(
+            check_records(
+                record_parts[0],
+                contract_parts[0],
+                as_of=as_of,
+                settings=settings,
+                catalogue=catalogue,
+                abn_required=abn_required,
+                explain=explain,
+            ),
+            keep,
         )
     import multiprocessing
 
@@ -212,6 +226,7 @@ def check_claims_parallel(
         catalogue=catalogue,
         abn_required=abn_required,
         explain=explain,
+        keep=keep,
     )
     try:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -231,6 +246,7 @@ def check_claims_parallel(
                             catalogue,
                             abn_required,
                             explain,
+                            keep,
                         )
                         for i in range(parts)
                     ],
@@ -248,15 +264,19 @@ def _check_part(
     catalogue: CatalogueSpec | None,
     abn_required: bool,
     explain: bool,
+    keep: Literal["all", "flagged"] = "all",
 ) -> ClaimsReport:
-    return check_records(
-        records,
-        contracts,
-        as_of=as_of,
-        settings=settings,
-        catalogue=catalogue,
-        abn_required=abn_required,
-        explain=explain,
+    return _kept(
+        check_records(
+            records,
+            contracts,
+            as_of=as_of,
+            settings=settings,
+            catalogue=catalogue,
+            abn_required=abn_required,
+            explain=explain,
+        ),
+        keep,
     )
 
 

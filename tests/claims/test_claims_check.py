@@ -702,3 +702,21 @@ def test_check_json_matches_the_published_schema(tmp_path: Path, extra: tuple[st
     assert document["rows"][1]["amount"] is None
     broken = {**document, "rows": [{**document["rows"][0], "amount": 12.5}]}
     assert not validator.is_valid(broken)  # money is a string, never a float
+
+
+def test_workers_give_the_same_report_in_every_format() -> None:
+    from ndis_rules.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    base = ["claims", "check", str(root / "examples" / "book" / "claims.csv"), "--contracts",
+            str(root / "examples" / "book" / "contracts"), "--catalogue",
+            str(root / "docs" / "scenarios" / "catalogues" / "catalogue-2025-26-sample.csv"),
+            "--today", "2025-11-15"]
+    for fmt in ("table", "json", "csv"):
+        outputs = []
+        for workers in ("1", "2", "3"):
+            out = io.StringIO()
+            assert main([*base, "--format", fmt, "--workers", workers], out=out) == 1
+            outputs.append(out.getvalue())
+        assert outputs[0] == outputs[1] == outputs[2], fmt
+    assert main([*base, "--workers", "0"], out=io.StringIO()) == 2
