@@ -71,7 +71,12 @@ class JsonFileContractRepository:
             ) from exc
         try:
             if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError as exc:  # e.g. ENOLCK on a network file system
+                    raise StoreUnavailable(
+                        f"cannot lock contract directory {self.directory}: {exc}"
+                    ) from exc
             yield
         finally:
             os.close(fd)  # closing releases the lock

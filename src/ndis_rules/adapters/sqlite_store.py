@@ -1,7 +1,10 @@
 """The embedded default contract repository: SQLite through the standard library.
 
 * One transaction per call (``BEGIN IMMEDIATE`` .. ``COMMIT``, rolled back on any failure), so a
-  refused or failed save leaves the database as it was.
+  refused or failed save leaves the database as it was. The connection is never left inside a
+  failed transaction: when even the ROLLBACK fails, a file database is reopened (which discards
+  the transaction and releases its lock) and an in-memory one is rolled back before its next
+  use. Opening an existing store takes no write lock.
 * Optimistic versioning: the ``UPDATE`` only matches the row still at ``expected_version``.
 * The contract is stored as its JSON (money as exact ``"123.45"`` strings, dates ISO) in
   ``contracts.body``, the source of truth; ``contracts`` also has indexed columns (participant,
@@ -89,11 +92,15 @@ def _wrap(exc: sqlite3.Error, what: str) -> StoreError:
 class SqliteContractRepository:
     """Contracts in an SQLite database file (or ``":memory:"``)."""
 
+    _closed: bool = False  # class defaults: also set for objects made without __init__
+    _timeout: float = 5.0
+
     def __init__(self, path: str | Path = ":memory:", *, timeout: float = 5.0) -> None:
         self.path = str(path)
+        self._timeout = timeout
+        self._closed = False
         try:
-            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db = self._connect()
         except sqlite3.Error as exc:
             raise _wrap(exc, f"cannot open contract store {self.path}") from exc
         try:
@@ -111,6 +118,8 @@ class SqliteContractRepository:
                     f"contract store {self.path} has schema version {current}, newer than this "
                     f"library's {SCHEMA_VERSION}"
                 )
+            if current == SCHEMA_VERSION:
+                return  # opening an existing store takes no write lock
             with self._transaction("creating the schema"):
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
@@ -121,28 +130,73 @@ class SqliteContractRepository:
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        self._ensure_clean()
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _wrap(exc, what) from exc
+        except BaseException as exc:
+            self._abort()  # a BEGIN that ran before the failure must not stay open
+            if isinstance(exc, sqlite3.Error):
+                raise _wrap(exc, what) from exc
+            raise
         try:
             yield self._db
         except BaseException as exc:
-            with suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
+            self._abort()
             if isinstance(exc, sqlite3.Error):
                 raise _wrap(exc, what) from exc
             raise
         else:
             try:
                 self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with suppress(sqlite3.Error):
-                    self._db.execute("ROLLBACK")
-                raise _wrap(exc, what) from exc
+            except BaseException as exc:
+                self._abort()
+                if isinstance(exc, sqlite3.Error):
+                    raise _wrap(exc, what) from exc
+                raise
+
+    def _abort(self) -> None:
+        """Roll back whatever the connection has open. When the ROLLBACK itself fails, a file
+        database's connection is closed (SQLite then discards the transaction and its lock) and
+        opened again; an in-memory one (which closing would wipe) is rolled back before its next
+        use (:meth:`_ensure_clean`). Either way this object never reads, or builds on, a write
+        that was not committed."""
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            if not self._db.in_transaction:
+                return
+        except sqlite3.Error:
+            if self._closed:
+                return
+        if self._closed or self.path in {":memory:", ""}:
+            return
+        with suppress(sqlite3.Error):
+            self._db.close()
+        with suppress(sqlite3.Error):
+            self._db = self._connect()
+
+    def _ensure_clean(self) -> None:
+        """Roll back a transaction an earlier failure left open (see :meth:`_abort`)."""
+        try:
+            if self._closed or not self._db.in_transaction:
+                return
+        except sqlite3.Error:  # the call itself fails on the connection, with a typed error
+            return
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(
+                f"contract store {self.path}: a failed write could not be rolled back: {exc}"
+            ) from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
 
     def close(self) -> None:
         """Close the connection; later calls raise ``StoreUnavailable``."""
+        self._closed = True
         self._db.close()
 
     def __enter__(self) -> SqliteContractRepository:
@@ -165,6 +219,7 @@ class SqliteContractRepository:
     # -- the port -----------------------------------------------------------------------------
     def get(self, contract_id: str) -> Contract:
         """The stored contract; ``ContractNotFound`` when there is none."""
+        self._ensure_clean()
         try:
             row = self._db.execute(
                 "SELECT version, body FROM contracts WHERE id = ?", (contract_id,)
@@ -239,6 +294,7 @@ class SqliteContractRepository:
 
     def ids(self) -> list[str]:
         """The stored contract ids, sorted."""
+        self._ensure_clean()
         try:
             rows = self._db.execute("SELECT id FROM contracts ORDER BY id").fetchall()
         except sqlite3.Error as exc:
@@ -258,6 +314,7 @@ class SqliteContractRepository:
     # -- queries beyond the port ----------------------------------------------------------------
     def budget_totals_cents(self, contract_id: str) -> dict[str, int]:
         """``{budget ref: total in cents}`` from the budget rows (exact INTEGER cents)."""
+        self._ensure_clean()
         try:
             rows = self._db.execute(
                 "SELECT ref, total_cents FROM contract_budgets WHERE contract_id = ? ORDER BY ref",
@@ -269,6 +326,7 @@ class SqliteContractRepository:
 
     def ids_for_participant(self, participant: str) -> list[str]:
         """Ids of the contracts of one participant (NDIS number), sorted."""
+        self._ensure_clean()
         try:
             rows = self._db.execute(
                 "SELECT id FROM contracts WHERE participant = ? ORDER BY id", (participant,)

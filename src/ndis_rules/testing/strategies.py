@@ -3,6 +3,9 @@
 Every generated value is a valid model: contracts with funding periods in every status, core
 flexible pools, SPCBs (some distributed over periods), support item budgets and delivered
 services; invoices whose lines fall inside, at the edges of, and just outside the contract.
+Also PACE plans (:func:`pace_plans`), sync inputs (:func:`change_set_inputs`: a contract, the
+plan PACE now returns for it with random changes, and today), legacy contracts for booking
+planning (:func:`booking_contracts`) and bulk payment request rows (:func:`bpr_rows`).
 
 Examples:
     >>> from hypothesis import given, settings
@@ -15,6 +18,7 @@ Examples:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,15 +27,23 @@ from typing import Any, Final
 from dateutil.relativedelta import relativedelta
 from hypothesis import strategies as st
 
+from ..bpr import CANCELLATION_REASONS, CLAIM_TYPES, GST_CODES, BprRow
+from ..merge import ACCEPTABLE_CODES, new_contract_from_plan
 from ..models import Channel, Contract, DeliveredService, Invoice, ProcessingMode, Settings
 from ..money import Money, allocate
+from ..pace import PacePlan
 
 __all__ = [
     "ITEMS",
+    "ChangeSetInput",
     "ValidationInput",
+    "booking_contracts",
+    "bpr_rows",
+    "change_set_inputs",
     "contracts",
     "invoices",
     "money",
+    "pace_plans",
     "settings_objects",
     "validation_inputs",
 ]
@@ -327,3 +339,309 @@ def validation_inputs(draw: st.DrawFn, *, allow_overdrawn: bool = False) -> Vali
     return ValidationInput(
         contract, draw(invoices(contract)), as_of, channel, mode, draw(settings_objects())
     )
+
+
+# -- PACE plans and sync inputs -------------------------------------------------------------------
+
+#: (category, management) keys the PACE strategies draw from (repeats make ambiguous matches).
+PACE_KEYS: Final = (
+    ("01", "plan"),
+    ("02", "plan"),
+    ("04", "plan"),
+    ("07", "agency"),
+    ("15", "plan"),
+    ("15", "self"),
+    ("01", "agency"),
+)
+
+
+def _month_bounds(start: date, months: int = 12) -> list[date]:
+    """``months + 1`` month starts from ``start``; the last is the day after the plan."""
+    return [start + relativedelta(months=k) for k in range(months + 1)]
+
+
+@st.composite
+def _pace_budget(
+    draw: st.DrawFn, key: tuple[str, str], pace_id: str, bounds: list[date]
+) -> dict[str, Any]:
+    lo, hi = 0, len(bounds) - 1
+    spec: dict[str, Any] = {
+        "pace_budget_id": pace_id,
+        "category": key[0],
+        "management": key[1],
+        "budget_type": draw(st.sampled_from(["flexible", "stated"])),
+        "total": str(Money(draw(st.integers(0, 2_000_000)))),
+    }
+    if draw(st.booleans()):
+        lo = draw(st.integers(0, hi // 2))
+        hi = draw(st.integers(lo + 1, hi))
+        spec["start"] = bounds[lo].isoformat()
+        spec["end_inclusive"] = (bounds[hi] - timedelta(days=1)).isoformat()
+    if draw(st.booleans()):
+        cuts = sorted(draw(st.sets(st.integers(lo + 1, hi - 1), max_size=3))) if hi - lo > 1 else []
+        edges = [lo, *cuts, hi]
+        periods = [
+            {
+                "funding_period_id": f"{pace_id}-F{n + 1}-{a}",
+                "start": bounds[a].isoformat(),
+                "end_inclusive": (bounds[b] - timedelta(days=1)).isoformat(),
+                "amount": str(Money(draw(st.integers(0, 500_000)))),
+                "released": draw(st.booleans()),
+            }
+            for n, (a, b) in enumerate(itertools.pairwise(edges))
+        ]
+        total = sum(Money.parse(p["amount"]).cents for p in periods)
+        off = draw(st.sampled_from([0, 0, 0, 1]))  # now and then funds not all in periods
+        spec["funding"] = {"amount": str(Money(total + off)), "periods": periods}
+    return spec
+
+
+def _plan(
+    budgets: list[dict[str, Any]], start: date, end: date, total: str, ndis_number: str
+) -> PacePlan:
+    return PacePlan.model_validate(
+        {
+            "plan_id": "P1",
+            "ndis_number": ndis_number,
+            "start": start.isoformat(),
+            "end_inclusive": end.isoformat(),
+            "total": total,
+            "budgets": budgets,
+        }
+    )
+
+
+@st.composite
+def pace_plans(
+    draw: st.DrawFn, *, ndis_number: str = "430000001", start: date | None = None
+) -> PacePlan:
+    """A 12-month PACE plan (id ``P1``) of 0-4 budgets: flexible or stated, any management
+    type, some with their own dates, some with funding periods (released or not, their sum
+    now and then a cent short of the component); a repeated category and management type now
+    and then (an ambiguous match for sync)."""
+    begin = start or draw(st.dates(date(2024, 7, 1), date(2026, 7, 1)))
+    bounds = _month_bounds(begin)
+    keys = draw(st.lists(st.sampled_from(PACE_KEYS), max_size=4))
+    budgets = [draw(_pace_budget(k, f"B{n}", bounds)) for n, k in enumerate(keys)]
+    total = draw(st.sampled_from(["0.00", "100.00", "250.50", "99999.99"]))
+    return _plan(budgets, begin, bounds[-1] - timedelta(days=1), total, ndis_number)
+
+
+@dataclass(frozen=True)
+class ChangeSetInput:
+    """What a sync preview takes: the stored contract (made from an older plan, with local
+    data), the plan PACE returns now, and today."""
+
+    contract: Contract
+    plan: PacePlan
+    today: date
+
+
+@st.composite
+def change_set_inputs(draw: st.DrawFn) -> ChangeSetInput:
+    """A contract made from a PACE plan (then given delivered services, SPCBs, a support item
+    budget, notes, booking flags, and some budgets not linked to PACE yet) and the plan PACE
+    returns now: each budget kept, redrawn, dropped, moved to another management type or given
+    a new total, new budgets added, the end date and total changed now and then."""
+    start = draw(st.sampled_from([date(2025, 7, 1), date(2024, 10, 15), date(2026, 1, 1)]))
+    bounds = _month_bounds(start)
+    end = bounds[-1] - timedelta(days=1)
+    keys = draw(st.lists(st.sampled_from(PACE_KEYS), min_size=1, max_size=4))
+    old = [draw(_pace_budget(k, f"B{n}", bounds)) for n, k in enumerate(keys)]
+    new: list[dict[str, Any]] = []
+    for n, spec in enumerate(old):
+        action = draw(st.sampled_from(["same", "same", "redraw", "drop", "management", "total"]))
+        if action == "same":
+            new.append(spec)
+        elif action == "redraw":
+            new.append(draw(_pace_budget((spec["category"], spec["management"]), f"B{n}", bounds)))
+        elif action == "management":
+            new.append({**spec, "management": draw(st.sampled_from(["plan", "agency", "self"]))})
+        elif action == "total":
+            new.append({**spec, "total": str(Money(draw(st.integers(0, 2_000_000))))})
+    for n, k in enumerate(draw(st.lists(st.sampled_from(PACE_KEYS), max_size=2))):
+        new.append(draw(_pace_budget(k, f"N{n}", bounds)))
+    old_plan = _plan(old, start, end, "100.00", "430000001")
+    new_end = draw(
+        st.sampled_from([end, end + relativedelta(years=1), end - relativedelta(months=3)])
+    )
+    new_plan = _plan(
+        new, start, new_end, draw(st.sampled_from(["100.00", "250.50"])), "430000001"
+    )
+    base = new_contract_from_plan(old_plan, "C1", accept=ACCEPTABLE_CODES)
+    budgets = []
+    for b in base.budgets:
+        upd: dict[str, Any] = {"requires_booking": draw(st.booleans())}
+        if draw(st.integers(0, 4)) == 0:
+            upd["pace_budget_id"] = None  # not linked to PACE yet
+        budgets.append(b.model_copy(update=upd))
+    delivered = []
+    for n in range(draw(st.integers(0, 6))):
+        b = draw(st.sampled_from(budgets))
+        day = start + timedelta(days=draw(st.integers(0, (end - start).days)))
+        periods = [p.id for p in b.funding.periods] if b.funding else []
+        delivered.append(
+            {
+                "id": f"D{n}",
+                "category": b.category,
+                "management": b.management,
+                "from": day,
+                "to": day + timedelta(days=draw(st.integers(0, 3))),
+                "amount": str(Money(draw(st.integers(1, 300_000)))),
+                "period_id": draw(st.sampled_from([None, *periods])),
+                "status": draw(st.sampled_from(["active", "active", "cancelled"])),
+                "provider": "PROV-1",
+            }
+        )
+    spcbs = [
+        {
+            "id": f"SP{n}",
+            "provider": "PROV-1",
+            "category": b.category,
+            "amount": "1000.00",
+            "start": start,
+            "end_inclusive": end,
+            "distribution": [{"period_id": p.id, "amount": "10.00"} for p in b.funding.periods],
+        }
+        for n, b in enumerate(budgets)
+        if b.funding is not None and draw(st.booleans())
+    ]
+    contract = Contract.model_validate(
+        {
+            **base.model_dump(by_alias=True),
+            "budgets": [b.model_dump() for b in budgets],
+            "delivered": delivered,
+            "provider_budgets": spcbs,
+            "support_items": [
+                {"id": "S1", "item": ITEMS["01"], "category": "01", "quantity": "3",
+                 "rate": "70.23"}
+            ],
+            "notes": draw(st.lists(st.text(max_size=5), max_size=2)),
+        }
+    )
+    today = start + timedelta(days=draw(st.integers(0, 400)))
+    return ChangeSetInput(contract, new_plan, today)
+
+
+# -- booking planning -----------------------------------------------------------------------------
+
+
+@st.composite
+def booking_contracts(draw: st.DrawFn, *, participant: str | None = "430000001") -> Contract:
+    """A legacy (non-PACE) contract for booking planning: 0-4 category budgets of any
+    management type, most requiring a booking, some with their own dates (now and then outside
+    the contract), stated categories with support item budgets requiring bookings (same item
+    and provider twice now and then: overlapping bookings), and now and then a placeholder
+    total of at most $1."""
+    start = draw(st.dates(date(2024, 7, 1), date(2026, 6, 30)))
+    end = start + relativedelta(months=12) - timedelta(days=1)
+    keys = draw(
+        st.lists(
+            st.tuples(st.sampled_from(sorted(ITEMS)), st.sampled_from(["agency", "plan", "self"])),
+            max_size=4,
+            unique=True,
+        )
+    )
+    budgets: list[dict[str, Any]] = []
+    for cat, mgmt in keys:
+        b: dict[str, Any] = {
+            "category": cat,
+            "management": mgmt,
+            "total": str(draw(money(0, 600_000))),
+            "requires_booking": draw(st.sampled_from([True, True, True, False])),
+        }
+        if cat not in {"01", "02", "03", "04"} and draw(st.booleans()):
+            b["budget_type"] = "stated"
+        if draw(st.integers(0, 3)) == 0:
+            own_start = draw(st.dates(start - timedelta(days=20), end))
+            b["start"] = own_start
+            b["end_inclusive"] = draw(st.dates(own_start, end + timedelta(days=20)))
+        budgets.append(b)
+    sibs: list[dict[str, Any]] = []
+    for n in range(draw(st.integers(0, 3)) if budgets else 0):
+        b = draw(st.sampled_from(budgets))
+        sibs.append(
+            {
+                "id": f"SIB{n}",
+                "kind": "stated",
+                "item": ITEMS[b["category"]],
+                "category": b["category"],
+                "management": b["management"],
+                "provider": draw(st.sampled_from([*PROVIDERS[:2], None])),
+                "quantity": str(draw(st.integers(1, 20))),
+                "rate": str(draw(money(100, 30_000))),
+                "requires_booking": draw(st.booleans()),
+            }
+        )
+    total = draw(st.sampled_from([None, "1.00", "0.50", "10000.00", "250000.00"]))
+    data: dict[str, Any] = {
+        "id": draw(st.sampled_from(["C1", "C-2", "LEGACY/3"])),
+        "participant": participant,
+        "pace": False,
+        "active": True,
+        "start": start,
+        "end_inclusive": end,
+        "budgets": budgets,
+        "support_items": sibs,
+    }
+    if total is not None:
+        data["total"] = total
+    return Contract.model_validate(data)
+
+
+# -- bulk payment request rows -----------------------------------------------------------------
+
+_BPR_ITEMS: Final = (
+    "01_011_0107_1_1",
+    "15_617_0128_1_3_TH",
+    "05_150300111_0123_2_2",
+    "Bereavement",
+    "05_0002_0103_1_2",
+    "01_002_0107_1_1",
+)
+#: ABNs that pass the checksum.
+VALID_ABNS: Final = ("51824753556", "53004085616", "33051775556", "83914571673")
+
+
+@st.composite
+def bpr_rows(draw: st.DrawFn) -> BprRow:
+    """A valid bulk payment request row: any claim type (with a cancellation reason exactly
+    when a cancellation), quantity or hours, prices up to $10M, free text that may start with
+    a spreadsheet formula character, with or without a valid ABN."""
+    start = draw(st.dates(date(2019, 1, 1), date(2030, 12, 31)))
+    end = draw(st.dates(start, date(2030, 12, 31)))
+    claim_type = draw(st.sampled_from(CLAIM_TYPES))
+    units = draw(
+        st.one_of(
+            st.integers(1, 99_999).map(Decimal),
+            st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2),
+        )
+    )
+    use_hours = draw(st.booleans())
+    text = st.text(
+        st.characters(
+            blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Zs"), blacklist_characters="\x85"
+        ),
+        max_size=20,
+    )
+    data: dict[str, Any] = {
+        "registration_number": draw(st.text("0123456789", min_size=1, max_size=12)),
+        "ndis_number": draw(st.text("0123456789", min_size=9, max_size=9)),
+        "supports_delivered_from": start,
+        "supports_delivered_to": end,
+        "support_number": draw(st.sampled_from(_BPR_ITEMS)),
+        "claim_reference": draw(st.text("abcXYZ0129/_-", min_size=1, max_size=50)),
+        "quantity": None if use_hours else units,
+        "hours": units if use_hours else None,
+        "unit_price": Money(draw(st.integers(1, 10**9 - 1))),
+        "gst_code": draw(st.sampled_from(GST_CODES)),
+        "authorised_by": draw(text),
+        "participant_approved": draw(text),
+        "in_kind_funding_program": draw(text),
+        "claim_type": claim_type,
+        "cancellation_reason": draw(st.sampled_from([r for r in CANCELLATION_REASONS if r]))
+        if claim_type == "CANC"
+        else "",
+        "abn": draw(st.sampled_from(["", *VALID_ABNS])),
+    }
+    return BprRow.model_validate(data)
