@@ -213,11 +213,14 @@ class ContractIndex:
         first, else a stated support with no provider (which matches any provider)."""
         if item is None:
             return None
-        candidates = [
-            s
-            for s in self.supports_by_item.get(item.strip(), ())
-            if s.management is None or s.management == management
-        ]
+        candidates = sorted(
+            (
+                s
+                for s in self.supports_by_item.get(item.strip(), ())
+                if s.management is None or s.management == management
+            ),
+            key=lambda s: s.id,  # twins for one item and provider: the lowest id, in any order
+        )
         for s in candidates:
             if provider is not None and s.provider == provider:
                 return s

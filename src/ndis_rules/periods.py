@@ -198,16 +198,17 @@ def split_pro_rata(
     clipped = [piece.intersection(service) for piece in pieces]
     weights = [c.days if c else 0 for c in clipped]
     amounts = allocate(amount, weights)
-    hundredths = int((quantity * 100).to_integral_value())
-    exact_q = Decimal(hundredths) == quantity * 100
-    # quantities are split with the same largest-remainder rule, in hundredths
-    q_parts = [m.cents for m in allocate(Money(hundredths), weights)] if exact_q else []
+    # quantities are split with the same largest-remainder rule, in units of the quantity's own
+    # last decimal place (at least hundredths), so the parts always add up exactly
+    exponent = quantity.as_tuple().exponent
+    places = max(2, -exponent if isinstance(exponent, int) else 2)
+    units = int(quantity.scaleb(places))
+    q_parts = [m.cents for m in allocate(Money(units), weights)]
     parts: list[SplitPart] = []
     for i, c in enumerate(clipped):
         if c is None:
             continue
-        q = Decimal(q_parts[i]).scaleb(-2) if exact_q else quantity * c.days / service.days
-        parts.append(SplitPart(i, c, amounts[i], q))
+        parts.append(SplitPart(i, c, amounts[i], Decimal(q_parts[i]).scaleb(-places)))
     return parts
 
 
