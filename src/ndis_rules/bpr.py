@@ -50,6 +50,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from ._gc import gc_paused
 from .errors import InputError
 from .items import parse_item_number
 from .money import Money, line_amount
@@ -597,7 +598,8 @@ def read_bpr(
             16 BPR columns.
     """
     _, records = read_records(text_or_path, source)
-    return [read_record(number, cells, abn_required=abn_required) for number, cells in records]
+    with gc_paused():
+        return [read_record(number, cells, abn_required=abn_required) for number, cells in records]
 
 
 def read_records(

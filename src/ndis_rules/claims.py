@@ -48,6 +48,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
+from ._gc import gc_paused
 from .bpr import BprIssue, BprResult, BprRow
 from .errors import InputError
 from .itemchecks import CatalogueContext
@@ -586,9 +587,10 @@ def check_claims(
     Raises:
         InputError: two contracts with the same id.
     """
-    return ClaimsBook(contracts).check(
-        results, as_of=as_of, settings=settings, catalogue=catalogue, explain=explain
-    )
+    with gc_paused():
+        return ClaimsBook(contracts).check(
+            results, as_of=as_of, settings=settings, catalogue=catalogue, explain=explain
+        )
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -642,7 +644,8 @@ def _load_sqlite(path: Path) -> list[Contract]:
     except StoreError as exc:
         raise InputError(f"cannot open the contract store: {exc}", source=str(path)) from None
     try:
-        return [repo.get(contract_id) for contract_id in repo.ids()]
+        with gc_paused():
+            return [repo.get(contract_id) for contract_id in repo.ids()]
     except StoreError as exc:
         raise InputError(f"cannot read the contract store: {exc}", source=str(path)) from None
     finally:

@@ -22,6 +22,8 @@ Examples:
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final, Literal
@@ -66,6 +68,16 @@ CORE_CATEGORIES: Final = frozenset({"01", "02", "03", "04"})
 
 _ITEM_RE: Final = re.compile(r"^\d{2}_\d{3,9}_\d{4}_\d_\d(_[A-Z]{2})?$")
 _QUIRK_ITEMS: Final = frozenset({"Bereavement"})
+
+
+def repeated(ids: Iterable[str]) -> list[str]:
+    """The ids that occur more than once, sorted (linear time).
+
+    Examples:
+        >>> repeated(["a", "b", "a", "c", "b"])
+        ['a', 'b']
+    """
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
 
 
 def is_valid_item_number(item: str) -> bool:
@@ -179,7 +191,7 @@ class FundingComponent(_Model):
     @model_validator(mode="after")
     def _unique_period_ids(self) -> FundingComponent:
         ids = [p.id for p in self.periods]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(ids)
         if dupes:
             raise ValueError(f"funding period ids must be unique, repeated: {', '.join(dupes)}")
         return self
@@ -331,7 +343,7 @@ class Contract(_Model):
             ("provider budget", [s.id for s in self.provider_budgets]),
             ("delivered service", [d.id for d in self.delivered]),
         ):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            dupes = repeated(ids)
             if dupes:
                 raise ValueError(f"{label} ids must be unique, repeated: {', '.join(dupes)}")
         return self
@@ -389,7 +401,7 @@ class Invoice(_Model):
     @model_validator(mode="after")
     def _unique_lines(self) -> Invoice:
         ids = [line.id for line in self.lines]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(ids)
         if dupes:
             raise ValueError(f"line ids must be unique within an invoice: {', '.join(dupes)}")
         return self

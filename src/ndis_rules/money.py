@@ -33,7 +33,7 @@ __all__ = ["LINE_ROUNDING", "ZERO", "Money", "allocate", "line_amount", "round_c
 LINE_ROUNDING: Final = ROUND_HALF_UP
 
 _CENT = Decimal("0.01")
-_MONEY_RE: Final = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
+_MONEY_RE: Final = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$", re.ASCII)
 
 
 class Money:
@@ -88,6 +88,9 @@ class Money:
         if isinstance(value, Decimal):
             return cls.from_decimal(value)
         if isinstance(value, str):
+            fast = _plain_cents(value)
+            if fast is not None:
+                return cls._of(fast)
             text = value.strip().replace(",", "")
             sign = ""
             if text.startswith("-"):
@@ -211,6 +214,22 @@ class Money:
 
 
 ZERO: Final = Money(0)
+
+
+def _plain_cents(text: str) -> int | None:
+    """Cents of a plain ``"-123.45"`` / ``"70.2"`` / ``"5"`` (ASCII digits, at most 12 before
+    the point and 2 after), or ``None`` for anything else (the full parser decides those)."""
+    negative = text.startswith("-")
+    body = text[1:] if negative else text
+    whole, dot, frac = body.partition(".")
+    if not (0 < len(whole) <= 12 and whole.isascii() and whole.isdigit()):
+        return None
+    cents = int(whole) * 100
+    if dot:
+        if not (0 < len(frac) <= 2 and frac.isascii() and frac.isdigit()):
+            return None
+        cents += int(frac) * (10 if len(frac) == 1 else 1)
+    return -cents if negative else cents
 _set_cents: Callable[[Money, int], None] = Money.__dict__["cents"].__set__  # slot descriptor
 
 

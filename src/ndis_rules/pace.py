@@ -37,7 +37,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .models import BudgetType, CategoryCode, IsoDate, ManagementType
+from .models import BudgetType, CategoryCode, IsoDate, ManagementType, repeated
 from .money import Money
 
 __all__ = [
@@ -195,7 +195,7 @@ class PaceFundingComponent(_Model):
     @model_validator(mode="after")
     def _unique_period_ids(self) -> PaceFundingComponent:
         ids = [p.funding_period_id for p in self.periods]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(ids)
         if dupes:
             raise ValueError(f"funding_period_id must be unique, repeated: {', '.join(dupes)}")
         return self

@@ -39,13 +39,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from ._gc import gc_paused
 from .bpr import BprFileError, _check_header, _load_text, read_record, read_records
 from .catalogue import detect_and_load
 from .claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
 from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
-from .models import Contract, Settings
+from .models import Contract, Settings, repeated
 from .money import Money
 
 __all__ = [
@@ -117,7 +118,7 @@ def partition_contracts(contracts: Sequence[Contract], parts: int) -> list[list[
     """Split contracts the same way as :func:`partition_records` (by participant)."""
     ids = [c.id for c in contracts]
     if len(set(ids)) != len(ids):
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated(ids)
         raise InputError(f"contract ids must be unique, repeated: {', '.join(dupes)}")
     out: list[list[Contract]] = [[] for _ in range(parts)]
     for c in contracts:
@@ -380,6 +381,30 @@ def check_claims_streamed(
     summary and kept rows before the next one starts. Decisions are identical to
     :func:`~ndis_rules.claims.check_claims` (a participant's rows are always checked together,
     in file order)."""
+    with gc_paused():
+        return _streamed(
+            text_or_path,
+            contracts,
+            as_of=as_of,
+            partitions=partitions,
+            keep=keep,
+            settings=settings,
+            catalogue=catalogue,
+            abn_required=abn_required,
+        )
+
+
+def _streamed(
+    text_or_path: str | bytes | os.PathLike[str],
+    contracts: Sequence[Contract],
+    *,
+    as_of: date,
+    partitions: int,
+    keep: Literal["flagged", "all"],
+    settings: Settings | None,
+    catalogue: CatalogueSpec | CatalogueContext | None,
+    abn_required: bool,
+) -> StreamedReport:
     source = str(text_or_path) if isinstance(text_or_path, Path) else None
     text, name = _load_text(text_or_path, source)
     if '"' in text:  # quoted cells may hold line breaks: use the full reader's split

@@ -86,3 +86,16 @@ def test_allocate_conserves_total(cents: int, weights: list[int]) -> None:
 def test_rounding_is_monotone(a: Decimal, b: Decimal) -> None:
     lo, hi = sorted([a, b])
     assert round_cents(lo) <= round_cents(hi)
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0662", "12.\u0663\u0664", "\uff11\uff12"])
+def test_non_ascii_digits_are_not_money(text: str) -> None:
+    with pytest.raises(ValueError, match="amount"):
+        Money.parse(text)
+
+
+@given(st.integers(-10**14 + 1, 10**14 - 1))
+def test_fast_and_full_parsers_agree(cents: int) -> None:
+    text = str(Money(cents))
+    assert Money.parse(text) == Money.parse(" " + text) == Money(cents)
+    assert Money.parse(text.rstrip("0").rstrip(".") or "0") == Money(cents)
