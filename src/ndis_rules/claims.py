@@ -97,6 +97,7 @@ class RowOutcome:
         codes: the rule codes that spoke (engine codes and :data:`FILE_CODES`), in order.
         messages: one message per finding or reader issue, in the same order as found.
         message_codes: the code of each message (same length as ``messages``).
+        message_severities: the severity of each message (same length as ``messages``).
         draws: the budgets the amount is charged to (empty for an error).
         contract: the contract the row was validated against (``None`` when not matched).
         provider: the ABN of the provider, else the registration number.
@@ -114,6 +115,7 @@ class RowOutcome:
     codes: tuple[str, ...]
     messages: tuple[str, ...]
     message_codes: tuple[str, ...] = ()
+    message_severities: tuple[Severity, ...] = ()
     draws: tuple[Draw, ...] = ()
     contract: str | None = None
     provider: str | None = None
@@ -379,6 +381,10 @@ def _cell(result: BprResult, position: int) -> str:
     return result.cells[position].strip() if len(result.cells) > position else ""
 
 
+_ERROR: Final[tuple[Severity]] = ("error",)
+_WARNING: Final[tuple[Severity]] = ("warning",)
+
+
 def _rejected(result: BprResult) -> RowOutcome:
     errors = result.errors or (BprIssue(result.row_number, "", "the row could not be read"),)
     issues = (*errors, *result.warnings)
@@ -393,6 +399,7 @@ def _rejected(result: BprResult) -> RowOutcome:
         codes=codes,
         messages=tuple(str(i) for i in issues),
         message_codes=(BPR_INVALID_ROW,) * len(errors) + (BPR_ROW_WARNING,) * len(result.warnings),
+        message_severities=_ERROR * len(errors) + _WARNING * len(result.warnings),
         issues=issues,
     )
 
@@ -421,6 +428,7 @@ def _no_contract(result: BprResult, row: BprRow) -> RowOutcome:
         codes=codes,
         messages=messages,
         message_codes=codes[:1] + (BPR_ROW_WARNING,) * len(result.warnings),
+        message_severities=_ERROR + _WARNING * len(result.warnings),
         provider=_provider_of(row),
         issues=result.warnings,
     )
@@ -499,11 +507,13 @@ def _decided(
     codes = ld.codes
     messages = tuple(f.message for f in ld.findings)
     message_codes = ld.codes
+    severities: tuple[Severity, ...] = tuple(f.severity for f in ld.findings)
     outcome = ld.outcome
     if result.warnings:
         codes += (BPR_ROW_WARNING,)
         messages += tuple(str(w) for w in result.warnings)
         message_codes += (BPR_ROW_WARNING,) * len(result.warnings)
+        severities += _WARNING * len(result.warnings)
         outcome = outcome_of((outcome, "warning"))
     return RowOutcome(
         row=result.row_number,
@@ -515,6 +525,7 @@ def _decided(
         codes=codes,
         messages=messages,
         message_codes=message_codes,
+        message_severities=severities,
         draws=ld.draws,
         contract=contract.id,
         provider=iw.provider,
@@ -528,12 +539,7 @@ _RANK: Final[Mapping[str, int]] = {"info": 0, "warning": 1, "error": 2}
 
 
 def _severities(r: RowOutcome) -> Iterable[tuple[str, Severity]]:
-    if r.decision is not None:
-        for f in r.decision.findings:
-            yield f.code, f.severity
-    for code in r.message_codes:
-        if code in FILE_CODES:
-            yield code, "warning" if code == BPR_ROW_WARNING else "error"
+    return zip(r.message_codes, r.message_severities, strict=True)
 
 
 def _summary(rows: Sequence[RowOutcome], contracts: int, invoices: int) -> ClaimsSummary:

@@ -41,7 +41,6 @@ from .catalogue import (
     normalise_region,
 )
 from .claims import (
-    BPR_ROW_WARNING,
     ClaimsBook,
     ClaimsReport,
     RowOutcome,
@@ -52,7 +51,12 @@ from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
 from .models import Contract, Settings
-from .scaleout import CatalogueSpec, check_claims_parallel, merge_reports
+from .scaleout import (
+    CatalogueSpec,
+    check_claims_parallel,
+    check_claims_streamed,
+    merge_reports,
+)
 
 __all__ = [
     "PROGRESS_MIN_BYTES",
@@ -140,13 +144,13 @@ def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool
             f"{r.claim_reference or '-':<16} {r.item or '-':<18} {amount:>10}  "
             f"{_draws_or_target(r)}"
         )
-        if r.decision is not None:
-            pairs = [
-                (f.code, f.message) for f in r.decision.findings if f.severity != "info" or explain
-            ]
-            pairs += [(BPR_ROW_WARNING, str(w)) for w in r.issues]
-        else:
-            pairs = list(zip(r.message_codes, r.messages, strict=True))
+        pairs = [
+            (code, message)
+            for code, message, severity in zip(
+                r.message_codes, r.messages, r.message_severities, strict=True
+            )
+            if severity != "info" or explain
+        ]
         for code, message in pairs:
             out.append(f"           {code}: {message}")
         if explain and r.decision is not None:
@@ -221,6 +225,8 @@ def _check_with_workers(
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    if args.format in ("table", "csv") and not args.explain:
+        return _check_streamed(args, out)
     if args.workers > 1:
         context = _catalogue_context(args)
         contracts = load_contracts(args.contracts)
@@ -255,6 +261,37 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                 results, contracts, as_of=today, catalogue=context, explain=args.explain
             )
     return _write_report(args, out, report)
+
+
+def _check_streamed(args: argparse.Namespace, out: TextIO) -> int:
+    """Table and CSV reports in bounded memory: the rows are checked one partition of
+    participants at a time and only what the report prints is kept (the JSON report and
+    ``--explain`` keep every line's full decision instead)."""
+    with _progress(out, Path(args.file)) as progress:
+        progress.stage(
+            "loading the catalogue and contracts" if args.catalogue else "loading contracts"
+        )
+        context = _catalogue_context(args)
+        contracts = load_contracts(args.contracts)
+        today: date = (
+            args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
+        )
+        spec = (
+            CatalogueSpec(args.catalogue, context.region, context.state, bool(args.holidays))
+            if context is not None and args.workers > 1
+            else None
+        )
+        progress.stage(f"checking {args.file}")
+        streamed = check_claims_streamed(
+            Path(args.file),
+            contracts,
+            as_of=today,
+            keep="flagged" if args.format == "table" else "all",
+            catalogue=spec if spec is not None else context,
+            workers=args.workers,
+            advance=progress.advance if progress.live else None,
+        )
+    return _write_report(args, out, ClaimsReport(streamed.rows, streamed.summary))
 
 
 def _write_report(args: argparse.Namespace, out: TextIO, report: ClaimsReport) -> int:

@@ -33,7 +33,7 @@ import functools
 import os
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -375,81 +375,119 @@ def check_claims_streamed(
     settings: Settings | None = None,
     catalogue: CatalogueSpec | CatalogueContext | None = None,
     abn_required: bool = True,
+    workers: int = 1,
+    advance: Callable[[int], None] | None = None,
 ) -> StreamedReport:
     """The bulk claims check in bounded memory: the file's lines are split by participant into
     ``partitions`` groups kept as raw text, and each group is parsed, checked and reduced to its
-    summary and kept rows before the next one starts. Decisions are identical to
-    :func:`~ndis_rules.claims.check_claims` (a participant's rows are always checked together,
-    in file order)."""
+    summary and kept rows (without the engine's decision objects) before the next one starts.
+    Decisions are identical to :func:`~ndis_rules.claims.check_claims` (a participant's rows
+    are always checked together, in file order).
+
+    ``workers > 1`` shares the groups out to that many local processes (each still one group at
+    a time; a :class:`CatalogueSpec` is needed there, not a loaded catalogue). ``advance`` is
+    called with each group's number of rows as it is done (single process only).
+    """
     with gc_paused():
-        return _streamed(
-            text_or_path,
-            contracts,
-            as_of=as_of,
-            partitions=partitions,
-            keep=keep,
-            settings=settings,
-            catalogue=catalogue,
-            abn_required=abn_required,
-        )
+        name, groups = _groups(text_or_path, partitions)
+        contract_parts = partition_contracts(contracts, partitions)
+        job = _StreamJob(groups, contract_parts, as_of, keep, settings, catalogue, abn_required)
+        if workers <= 1:
+            done = [job.run(i, advance) for i in range(partitions)]
+        else:
+            if isinstance(catalogue, CatalogueContext):
+                raise InputError(
+                    "workers need a CatalogueSpec (a file), not a loaded catalogue", source=name
+                )
+            done = _in_processes(job, partitions, workers)
+    kept = sorted((r for _, rows in done for r in rows), key=lambda r: r.row)
+    return StreamedReport(combine_summaries([summary for summary, _ in done]), tuple(kept), keep)
 
 
-def _streamed(
-    text_or_path: str | bytes | os.PathLike[str],
-    contracts: Sequence[Contract],
-    *,
-    as_of: date,
-    partitions: int,
-    keep: Literal["flagged", "all"],
-    settings: Settings | None,
-    catalogue: CatalogueSpec | CatalogueContext | None,
-    abn_required: bool,
-) -> StreamedReport:
+#: A group of a file's data lines: raw text (for files without quotes) or split records.
+Group = list[tuple[int, str]] | list[Record]
+
+
+def _groups(
+    text_or_path: str | bytes | os.PathLike[str], partitions: int
+) -> tuple[str, list[Group]]:
     source = str(text_or_path) if isinstance(text_or_path, Path) else None
     text, name = _load_text(text_or_path, source)
     if '"' in text:  # quoted cells may hold line breaks: use the full reader's split
         _, all_records = read_records(text, name)
-        groups = partition_records(all_records, partitions)
-        raw: list[list[tuple[int, str]]] | None = None
-    else:
-        lines = _numbered_lines(text)
-        if not lines:
-            raise BprFileError(
-                "the file is empty: expected a header row of the 16 BPR columns", source=name
-            )
-        header_number, header_line = lines[0]
-        _check_header(header_line.split(","), name, header_number)
-        raw = [[] for _ in range(partitions)]
-        for number, line in lines[1:]:
-            ndis = line.split(",", 2)[1] if line.count(",") >= 1 else ""
-            raw[_part_of(_participant_key(ndis), partitions)].append((number, line))
-        del lines
-        groups = []
+        return name, list(partition_records(all_records, partitions))
+    lines = _numbered_lines(text)
     del text
-    contract_parts = partition_contracts(contracts, partitions)
-    summaries: list[ClaimsSummary] = []
-    kept: list[RowOutcome] = []
-    for i in range(partitions):
-        if raw is not None:
-            part: list[Record] = [(n, line.split(",")) for n, line in raw[i]]
-            raw[i] = []
-        else:
-            part = groups[i]
+    if not lines:
+        raise BprFileError(
+            "the file is empty: expected a header row of the 16 BPR columns", source=name
+        )
+    header_number, header_line = lines[0]
+    _check_header(header_line.split(","), name, header_number)
+    raw: list[list[tuple[int, str]]] = [[] for _ in range(partitions)]
+    for number, line in lines[1:]:
+        ndis = line.split(",", 2)[1] if "," in line else ""
+        raw[_part_of(_participant_key(ndis), partitions)].append((number, line))
+    return name, list(raw)
+
+
+@dataclass
+class _StreamJob:
+    groups: list[Group]
+    contracts: list[list[Contract]]
+    as_of: date
+    keep: Literal["flagged", "all"]
+    settings: Settings | None
+    catalogue: CatalogueSpec | CatalogueContext | None
+    abn_required: bool
+
+    def run(
+        self, i: int, advance: Callable[[int], None] | None = None
+    ) -> tuple[ClaimsSummary, list[RowOutcome]]:
+        group = self.groups[i]
+        self.groups[i] = []
+        part: list[Record] = [
+            (n, cells.split(",")) if isinstance(cells, str) else (n, cells) for n, cells in group
+        ]
+        del group
         report = check_records(
             part,
-            contract_parts[i],
-            as_of=as_of,
-            settings=settings,
-            catalogue=catalogue,
-            abn_required=abn_required,
+            self.contracts[i],
+            as_of=self.as_of,
+            settings=self.settings,
+            catalogue=self.catalogue,
+            abn_required=self.abn_required,
         )
-        del part
-        summaries.append(report.summary)
-        kept.extend(
+        rows = [
             replace(r, decision=None)
             for r in report.rows
-            if keep == "all" or r.outcome != "allowed"
-        )
-        del report
-    kept.sort(key=lambda r: r.row)
-    return StreamedReport(combine_summaries(summaries), tuple(kept), keep)
+            if self.keep == "all" or r.outcome != "allowed"
+        ]
+        if advance is not None:
+            advance(len(part))
+        return report.summary, rows
+
+
+_JOB: list[_StreamJob] = []
+
+
+def _run_share(share: Sequence[int]) -> list[tuple[ClaimsSummary, list[RowOutcome]]]:
+    with gc_paused():
+        return [_JOB[0].run(i) for i in share]
+
+
+def _in_processes(
+    job: _StreamJob, partitions: int, workers: int
+) -> list[tuple[ClaimsSummary, list[RowOutcome]]]:
+    import multiprocessing
+
+    shares = [list(range(w, partitions, workers)) for w in range(workers)]
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return [job.run(i) for i in range(partitions)]
+    _JOB.append(job)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_run_share, shares)
+    finally:
+        _JOB.clear()
+    return [item for share in results for item in share]

@@ -652,28 +652,48 @@ def _spy_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def _check_to(out: io.StringIO) -> tuple[int, str]:
-    argv = ["claims", "check", str(CLAIMS), "--contracts", str(CONTRACTS)]
+def _check_to(out: io.StringIO, *extra: str) -> tuple[int, str]:
+    argv = ["claims", "check", str(CLAIMS), "--contracts", str(CONTRACTS), *extra]
     code = main([*argv, "--catalogue", str(CATALOGUE), "--today", "2025-11-15"], out=out)
     return code, out.getvalue()
+
+
+def _spy_advance(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = cli_claims._RichBar.advance
+
+    def spy(self: Any, rows: int) -> None:
+        calls.append(rows)
+        real(self, rows)
+
+    monkeypatch.setattr(cli_claims._RichBar, "advance", spy)
+    return calls
 
 
 def test_progress_bar_on_a_terminal_for_a_long_run(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("rich")
     plain = _check_to(io.StringIO())
-    calls = _spy_chunks(monkeypatch)
-    assert _check_to(_Terminal()) == plain and calls == []  # the example book is a short run
+    advanced = _spy_advance(monkeypatch)
+    assert _check_to(_Terminal()) == plain and advanced == []  # the example book is short
     monkeypatch.setattr(cli_claims, "PROGRESS_MIN_BYTES", 0)
-    assert _check_to(_Terminal()) == plain and calls == [30]  # same report, checked in chunks
-    assert _check_to(io.StringIO()) == plain and calls == [30]  # not a terminal: no bar
+    assert _check_to(_Terminal()) == plain and sum(advanced) == 30  # same report, a bar
+    assert _check_to(io.StringIO()) == plain and sum(advanced) == 30  # not a terminal: no bar
+
+
+def test_progress_bar_for_the_json_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("rich")
+    plain = _check_to(io.StringIO(), "--format", "json")
+    calls = _spy_chunks(monkeypatch)
+    monkeypatch.setattr(cli_claims, "PROGRESS_MIN_BYTES", 0)
+    assert _check_to(_Terminal(), "--format", "json") == plain and calls == [30]
 
 
 def test_plain_output_without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
     plain = _check_to(io.StringIO())
-    calls = _spy_chunks(monkeypatch)
+    advanced = _spy_advance(monkeypatch)
     monkeypatch.setattr(cli_claims, "PROGRESS_MIN_BYTES", 0)
     monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails as if not installed
-    assert _check_to(_Terminal()) == plain and calls == []
+    assert _check_to(_Terminal()) == plain and advanced == []
 
 
 # -- the JSON report's schema (issue 6) ---------------------------------------------------------
