@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from .adapters.clock import DEFAULT_ZONE, SystemClock
-from .bpr import BprResult, read_bpr, write_bpr
+from .bpr import BprResult, BprRow, read_bpr, split_row_at, write_bpr
 from .catalogue import (
     OPEN_END,
     STATES,
@@ -50,6 +50,7 @@ from .claims import (
 from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
+from .loading import read_settings
 from .models import Contract, Settings
 from .scaleout import (
     CatalogueSpec,
@@ -417,11 +418,54 @@ def check_in_chunks(
 
 
 # -- claims write -------------------------------------------------------------------------------
+def _validated_rows(
+    args: argparse.Namespace, results: Sequence[BprResult]
+) -> tuple[list[BprRow], list[str]]:
+    """With ``--contracts``: the rows validation allows, each split into one row per plan or
+    funding-period part it draws in; and a line for each row left out."""
+    settings = read_settings(args.settings) if args.settings else None
+    today: date = args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
+    report = check_claims(results, load_contracts(args.contracts), as_of=today, settings=settings)
+    kept: list[BprRow] = []
+    dropped: list[str] = []
+    for result, outcome in zip(results, report.rows, strict=True):
+        if outcome.outcome == "error" or result.row is None:
+            dropped.append(f"row {outcome.row}: {' '.join(outcome.codes)}")
+            continue
+        parts = outcome.decision.parts if outcome.decision is not None else ()
+        cuts = [p.from_ for p in parts[1:]]
+        kept.extend(s.row for s in split_row_at(result.row, cuts)) if cuts else kept.append(
+            result.row
+        )
+    return kept, dropped
+
+
 def _cmd_write(args: argparse.Namespace, out: TextIO) -> int:
     date_format = _DATE_FORMATS.get(args.date_format.upper(), args.date_format)
     results = read_bpr(Path(args.source), source=args.source)
+    if args.contracts:
+        kept, left_out = _validated_rows(args, results)
+        return _write_files(args, out, date_format, kept, len(results), left_out)
     kept = [r.row for r in results if r.ok and r.row is not None]
     dropped = [r for r in results if not (r.ok and r.row is not None)]
+    return _write_files(
+        args,
+        out,
+        date_format,
+        kept,
+        len(results),
+        [f"left out {issue}" for r in dropped for issue in r.errors],
+    )
+
+
+def _write_files(
+    args: argparse.Namespace,
+    out: TextIO,
+    date_format: str,
+    kept: list[BprRow],
+    read: int,
+    left_out: list[str],
+) -> int:
     try:
         files = write_bpr(kept, date_format=date_format)
     except ValueError as exc:
@@ -433,14 +477,13 @@ def _cmd_write(args: argparse.Namespace, out: TextIO) -> int:
             (folder / name).write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", source=str(folder)) from None
-    out.write(f"kept {len(kept)} of {len(results)} row(s) of {args.source}\n")
+    out.write(f"kept {len(kept)} of {read} row(s) of {args.source}\n")
     for name, text in files:
         rows = text.count("\r\n") - 1
         out.write(f"wrote {folder / name} ({rows} row(s))\n")
-    for r in dropped:
-        for issue in r.errors:
-            out.write(f"left out {issue}\n")
-    return EXIT_ERRORS if dropped else EXIT_OK
+    for line in left_out:
+        out.write(f"{line}\n")
+    return EXIT_ERRORS if left_out else EXIT_OK
 
 
 # -- catalogue lookup ---------------------------------------------------------------------------
@@ -528,6 +571,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="%Y/%m/%d",
         help="YYYY/MM/DD (default), YYYY-MM-DD or DD/MM/YYYY (or the strftime format)",
     )
+    w.add_argument(
+        "--contracts",
+        help="validate first (folder of contract JSON files, or an SQLite store): keep only the "
+        "rows that are not errors, one row per plan or funding-period part",
+    )
+    w.add_argument("--settings", help="settings JSON file for that validation")
+    w.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
+    w.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
     w.set_defaults(handler=_cmd_write)
 
     g = sub.add_parser("catalogue", help="the NDIS Support Catalogue")

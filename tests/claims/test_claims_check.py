@@ -34,7 +34,7 @@ from ndis_rules.cli import main
 from ndis_rules.cli_claims import check_in_chunks, format_claims_csv
 from ndis_rules.errors import InputError
 from ndis_rules.itemchecks import CatalogueContext
-from ndis_rules.models import Contract
+from ndis_rules.models import Contract, Settings
 from ndis_rules.money import Money
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -740,3 +740,33 @@ def test_workers_give_the_same_report_in_every_format() -> None:
             outputs.append(out.getvalue())
         assert outputs[0] == outputs[1] == outputs[2], fmt
     assert main([*base, "--workers", "0"], out=io.StringIO()) == 2
+
+
+def test_claims_write_from_validated_lines_splits_at_funding_periods(tmp_path: Path) -> None:
+    """With --contracts, only rows validation allows are written, and a row that spans two
+    funding periods (allowed with claims_flexibility) becomes one row per period."""
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"claims_flexibility": true}')
+    claims = tmp_path / "claims.csv"
+    spanning_row = ("4050012345,431111111,2025/09/29,2025/10/02,01_011_0107_1_1,INV-SPAN,4,,"
+                    "70.23,P2,,,,,,51824753556")
+    claims.write_text(CLAIMS.read_text().rstrip("\r\n") + "\r\n" + spanning_row + "\r\n")
+    out_dir = tmp_path / "out"
+    out = io.StringIO()
+    code = main(["claims", "write", "--from", str(claims), "--out", str(out_dir),
+                 "--contracts", str(CONTRACTS), "--today", "2025-11-15",
+                 "--settings", str(settings)], out=out)
+    assert code == 1  # the example book has error rows, listed as left out
+    assert "left out" not in out.getvalue() or "row " in out.getvalue()
+    written = read_bpr(out_dir / "bpr001.csv")
+    assert all(r.ok for r in written)
+    report = check_claims(read_bpr(claims), load_contracts(CONTRACTS), as_of=TODAY,
+                          settings=Settings(claims_flexibility=True))
+    parts = sum(len(r.decision.parts) for r in report.rows
+                if r.outcome != "error" and r.decision is not None)
+    assert len(written) == parts
+    spanning = [r for r in report.rows if r.decision is not None and len(r.decision.parts) > 1]
+    assert spanning, "the added row spans two funding periods"
+    split = [r for r in written if r.row is not None and r.row.claim_reference == "INV-SPAN"]
+    assert [(str(r.row.supports_delivered_from), str(r.row.quantity)) for r in split
+            if r.row is not None] == [("2025-09-29", "2"), ("2025-10-01", "2")]
