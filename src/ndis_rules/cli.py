@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .adapters.clock import DEFAULT_ZONE, SystemClock
+from .adapters.clock import DEFAULT_ZONE
+from .cli_common import iso_date as _date
+from .cli_common import today_from
 from .codes import CODES, all_codes
 from .errors import InputError, NdisRulesError
 from .loading import read_contract, read_invoices, read_settings
@@ -30,20 +32,8 @@ EXIT_OK, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
 
-def _date(text: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
-
-
 def _today(args: argparse.Namespace) -> date:
-    if args.today is not None:
-        today: date = args.today
-        return today
-    return SystemClock.in_zone(args.zone).today()
+    return today_from(args)
 
 
 def format_table(decisions: Sequence[InvoiceDecision]) -> str:

@@ -39,6 +39,7 @@ from .adapters.clock import DEFAULT_ZONE, SystemClock
 from .adapters.proda_jsonfile import JsonFileProdaGateway
 from .booking_sync import ParticipantResult, SyncProgress, SyncReport, sync_active_plans
 from .bookings import BookingPlan, BookingRequest, ServiceBooking, plan_bookings
+from .cli_common import iso_date as _date
 from .errors import InputError, input_error_from
 from .loading import read_contract
 from .models import Contract, IsoDate
@@ -61,15 +62,6 @@ BAR_WIDTH = 20
 
 
 # -- argument types ------------------------------------------------------------------------------
-
-
-def _date(text: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _retries(text: str) -> int:

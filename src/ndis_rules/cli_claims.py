@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from .adapters.clock import DEFAULT_ZONE, SystemClock
+from .adapters.clock import DEFAULT_ZONE
 from .bpr import BprResult, BprRow, read_bpr, split_row_at, write_bpr
 from .catalogue import (
     OPEN_END,
@@ -47,6 +47,8 @@ from .claims import (
     check_claims,
     load_contracts,
 )
+from .cli_common import iso_date as _date
+from .cli_common import today_from
 from .daytypes import HolidayCalendar, NoHolidays
 from .errors import InputError
 from .itemchecks import CatalogueContext
@@ -78,15 +80,6 @@ _DATE_FORMATS: Final = {
 }
 # A cell starting with one of these is run by a spreadsheet as a formula (as in ndis_rules.bpr).
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-def _date(text: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 # -- claims check -------------------------------------------------------------------------------
@@ -231,9 +224,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if args.workers > 1:
         context = _catalogue_context(args)
         contracts = load_contracts(args.contracts)
-        today_: date = (
-            args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
-        )
+        today_: date = today_from(args)
         report = _check_with_workers(args, context, contracts, today_)
         return _write_report(args, out, report)
     with _progress(out, Path(args.file)) as progress:
@@ -244,9 +235,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         contracts = load_contracts(args.contracts)
         progress.stage(f"reading {args.file}")
         results = read_bpr(Path(args.file), source=args.file)
-        today: date = (
-            args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
-        )
+        today: date = today_from(args)
         if progress.live:
             progress.stage(f"checking {len(results)} line(s)", total=len(results))
             report = check_in_chunks(
@@ -274,9 +263,7 @@ def _check_streamed(args: argparse.Namespace, out: TextIO) -> int:
         )
         context = _catalogue_context(args)
         contracts = load_contracts(args.contracts)
-        today: date = (
-            args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
-        )
+        today: date = today_from(args)
         spec = (
             CatalogueSpec(args.catalogue, context.region, context.state, bool(args.holidays))
             if context is not None and args.workers > 1
@@ -424,7 +411,7 @@ def _validated_rows(
     """With ``--contracts``: the rows validation allows, each split into one row per plan or
     funding-period part it draws in; and a line for each row left out."""
     settings = read_settings(args.settings) if args.settings else None
-    today: date = args.today if args.today is not None else SystemClock.in_zone(args.zone).today()
+    today: date = today_from(args)
     report = check_claims(results, load_contracts(args.contracts), as_of=today, settings=settings)
     kept: list[BprRow] = []
     dropped: list[str] = []

@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .adapters.clock import DEFAULT_ZONE, SystemClock
 from .adapters.pace_jsondir import JsonDirPaceSource
 from .adapters.sqlite_store import SqliteContractRepository
+from .cli_common import iso_date as _date
 from .errors import InputError, input_error_from
 from .loading import read_contract
 from .merge import (
@@ -91,15 +92,6 @@ _KIND_ORDER = ("added", "changed", "ended", "unchanged")
 
 
 # -- argument types ------------------------------------------------------------------------------
-
-
-def _date(text: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _ndis_number(text: str) -> str:
