@@ -41,7 +41,7 @@ from .booking_sync import ParticipantResult, SyncProgress, SyncReport, sync_acti
 from .bookings import BookingPlan, BookingRequest, ServiceBooking, plan_bookings
 from .cli_common import iso_date as _date
 from .errors import InputError, input_error_from
-from .loading import read_contract
+from .loading import read_contract, read_data
 from .models import Contract, IsoDate
 from .proda import Participant, ProdaPlan
 
@@ -95,18 +95,7 @@ class ParticipantEntry(BaseModel):
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=str(path)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=str(path)
-        ) from None
+    return read_data(path)
 
 
 def _validate_items(

@@ -47,7 +47,7 @@ from .adapters.pace_jsondir import JsonDirPaceSource
 from .adapters.sqlite_store import SqliteContractRepository
 from .cli_common import iso_date as _date
 from .errors import InputError, input_error_from
-from .loading import read_contract
+from .loading import read_contract, read_data
 from .merge import (
     CONFLICT_CODES,
     ApplyRefused,
@@ -255,22 +255,7 @@ class _Identity(BaseModel):
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=str(path)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"malformed PACE payload: not valid JSON: {exc.msg} at line {exc.lineno} column "
-            f"{exc.colno}",
-            source=str(path),
-        ) from None
-    except RecursionError:
-        raise InputError("the JSON document is nested too deeply", source=str(path)) from None
+    return read_data(path, prefix="malformed PACE payload: ")
 
 
 def identity_from_folder(folder: str | Path, ndis_number: str) -> ParticipantRef:

@@ -19,12 +19,19 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, input_error_from
 from .models import Contract, Invoice, Settings
 
-__all__ = ["parse_model", "read_contract", "read_invoices", "read_model", "read_settings"]
+__all__ = [
+    "parse_model",
+    "read_contract",
+    "read_data",
+    "read_invoices",
+    "read_model",
+    "read_settings",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def _load_text(text: str, source: str) -> Any:
+def _load_text(text: str, source: str, prefix: str = "") -> Any:
     if source.endswith((".yaml", ".yml")):
         from .testing.scenarios import _yaml_load
 
@@ -33,10 +40,24 @@ def _load_text(text: str, source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=source
+            f"{prefix}not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            source=source,
         ) from None
     except RecursionError:
         raise InputError("the JSON document is nested too deeply", source=source) from None
+
+
+def read_data(path: str | Path, *, prefix: str = "") -> Any:
+    """A JSON (or, by suffix, YAML) file's data; an unreadable file, text that is not UTF-8 or
+    not JSON is an :class:`InputError` naming the file (``prefix`` starts the message)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", source=str(p)) from None
+    return _load_text(text, str(p), prefix)
 
 
 def parse_model(model: type[M], text: str, source: str = "<input>") -> M:
@@ -70,10 +91,7 @@ def read_model(model: type[M], path: str | Path) -> M:
 def read_contract(path: str | Path) -> Contract:
     """Read a contract file (a bare contract, or ``{"contract": {...}}``)."""
     p = Path(path)
-    try:
-        data = _load_text(p.read_text(encoding="utf-8"), str(p))
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    data = read_data(p)
     if isinstance(data, dict) and set(data) == {"contract"}:
         data = data["contract"]
     return validate_model(Contract, data, str(p))
@@ -82,10 +100,7 @@ def read_contract(path: str | Path) -> Contract:
 def read_invoices(path: str | Path) -> list[Invoice]:
     """Read one invoice, a list of invoices, or ``{"invoices": [...]}`` from a file."""
     p = Path(path)
-    try:
-        data = _load_text(p.read_text(encoding="utf-8"), str(p))
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    data = read_data(p)
     if isinstance(data, dict) and "invoices" in data and "lines" not in data:
         data = data["invoices"]
     items = data if isinstance(data, list) else [data]
