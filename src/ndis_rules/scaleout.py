@@ -380,7 +380,8 @@ def check_claims_streamed(
 ) -> StreamedReport:
     """The bulk claims check in bounded memory: the file's lines are split by participant into
     ``partitions`` groups kept as raw text, and each group is parsed, checked and reduced to its
-    summary and kept rows (without the engine's decision objects) before the next one starts.
+    summary and kept rows (without the engine's decision objects and the reader's issue objects;
+    their messages stay) before the next one starts.
     Decisions are identical to :func:`~ndis_rules.claims.check_claims` (a participant's rows
     are always checked together, in file order).
 
@@ -459,7 +460,7 @@ class _StreamJob:
             abn_required=self.abn_required,
         )
         rows = [
-            replace(r, decision=None)
+            replace(r, decision=None, issues=())
             for r in report.rows
             if self.keep == "all" or r.outcome != "allowed"
         ]
