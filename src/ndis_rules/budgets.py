@@ -34,7 +34,7 @@ Examples:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -48,7 +48,7 @@ from .models import (
     SupportItemBudget,
 )
 from .money import Money
-from .periods import DateRange, available_cents, find_overlaps, period_status
+from .periods import available_cents, find_overlaps, period_status
 
 __all__ = [
     "BudgetPeriods",
@@ -385,11 +385,6 @@ def pool_available(
     return Money(cents)
 
 
-def pool_members_facts(index: ContractIndex, management: str) -> str:
-    """The pool's member budgets, for messages."""
-    return ", ".join(m.key for m in index.pool_members.get(management, ()))
-
-
 def support_item_available(ledger: Ledger, sib: SupportItemBudget) -> Money:
     """quantity x rate minus what delivered services for that item and provider used."""
     return sib.amount - ledger.get(("sib", sib.id))
@@ -405,13 +400,3 @@ def spcb_available(
         share = next((s.amount for s in spcb.distribution if s.period_id == period_id), Money(0))
         return share - ledger.get(("spcb_fp", spcb.id, period_id)), period_id
     return spcb.amount - ledger.get(("spcb", spcb.id)), None
-
-
-def service_range(use: Consumption) -> DateRange:
-    """The consumption's service dates as a range."""
-    return DateRange.from_inclusive(use.from_, use.to)
-
-
-def sum_draws(amounts: Sequence[Money]) -> Money:
-    """Sum of money amounts."""
-    return Money(sum(a.cents for a in amounts))

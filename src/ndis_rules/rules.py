@@ -42,6 +42,7 @@ from .budgets import (
     Key,
     Ledger,
     category_available,
+    consumption_of,
     period_available,
     pool_available,
     spcb_available,
@@ -895,7 +896,7 @@ def prepare(contract: Contract) -> PreparedContract:
     for ds in contract.delivered:
         if ds.status != "active":
             continue
-        ledger.commit(_consumption(ds), ds.invoice_id)
+        ledger.commit(consumption_of(ds), ds.invoice_id)
         if ds.paid and ds.provider and ds.item:
             paid.add((ds.provider, ds.item.strip()))
         if ds.item:
@@ -953,12 +954,6 @@ def evaluate_batch(
         prepared=prepared,
     )
     return [_evaluate_invoice_on(ctx, ledger, inv)[0] for inv in invoices]
-
-
-def _consumption(ds: DeliveredService) -> Consumption:
-    return Consumption(
-        ds.category, ds.management, ds.amount, ds.from_, ds.to, ds.provider, ds.item, ds.period_id
-    )
 
 
 def record_invoice(contract: Contract, invoice: Invoice, decision: InvoiceDecision) -> Contract:
@@ -1033,8 +1028,3 @@ def clone_invoice(invoice: Invoice, new_id: str, number: str | None = None) -> I
 def change_provider(invoice: Invoice, provider: str) -> Invoice:
     """The invoice with another provider (re-validate it with ``action="edit"``)."""
     return invoice.model_copy(update={"provider": provider})
-
-
-def decisions_by_line(decisions: Iterable[InvoiceDecision]) -> dict[tuple[str, str], LineDecision]:
-    """Index decisions by (invoice id, line id)."""
-    return {(inv.invoice_id, ld.line_id): ld for inv in decisions for ld in inv.lines}
