@@ -52,8 +52,8 @@ def run_measured(code: str, *args: str) -> tuple[float, float, str]:
 CHECK = """
 import sys
 from datetime import date
-from ndis_rules.claims import load_contracts
-from ndis_rules.scaleout import check_claims_streamed
+from ndis_rules.files.contracts import load_contracts
+from ndis_rules.services.scaleout import check_claims_streamed
 contracts = load_contracts(sys.argv[1])
 report = check_claims_streamed(sys.argv[2], contracts, as_of=date(2025, 11, 15))
 s = report.summary
@@ -68,7 +68,7 @@ print(df.height)
 
 LOAD = """
 import sys, time
-from ndis_rules.claims import load_contracts
+from ndis_rules.files.contracts import load_contracts
 t = time.perf_counter()
 n = len(load_contracts(sys.argv[1]))
 print(n, time.perf_counter() - t)

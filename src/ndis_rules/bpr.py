@@ -8,7 +8,8 @@ NDISNumber, SupportsDeliveredFrom, SupportsDeliveredTo, SupportNumber, ClaimRefe
 Hours, UnitPrice, GSTCode, AuthorisedBy, ParticipantApproved, InKindFundingProgram, ClaimType,
 CancellationReason, ABN of Support Provider.
 
-* :func:`read_bpr` gives **one result per data row**, in order, each either ok (with a
+* :func:`parse_bpr` (text) and :func:`ndis_rules.files.bpr.read_bpr` (a file) give **one
+  result per data row**, in order, each either ok (with a
   :class:`BprRow`) or with every error found, each naming the row and the column. It never stops
   at a bad row and never raises, except :class:`BprFileError` for input that is not a BPR file
   at all (no text, wrong header). Row numbers are as a spreadsheet shows them: the header is
@@ -28,7 +29,7 @@ Examples:
     'bpr001.csv'
     >>> text.splitlines()[1]
     '4050000001,431234567,2025/08/04,2025/08/04,01_011_0107_1_1,INV-1/1,2,,70.23,P2,,,,,,51824753556'
-    >>> [result] = read_bpr(text)
+    >>> [result] = parse_bpr(text)
     >>> result.ok, result.row == row, str(result.row.amount)
     (True, True, '140.46')
 """
@@ -37,24 +38,23 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import itertools
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from ._gc import gc_paused
+from ._compat import forward
 from .errors import InputError
 from .items import parse_item_number
 from .money import Money, line_amount
 from .periods import DateRange, split_pro_rata
+
+__getattr__ = forward("ndis_rules.files.bpr", ("read_bpr", "read_records"))
 
 __all__ = [
     "CANCELLATION_REASONS",
@@ -67,9 +67,12 @@ __all__ = [
     "BprResult",
     "BprRow",
     "SplitRow",
+    "decode_text",
     "is_valid_abn",
+    "parse_bpr",
     "parse_bpr_date",
-    "read_bpr",
+    "parse_records",
+    "read_record",
     "split_row_at",
     "write_bpr",
 ]
@@ -574,85 +577,56 @@ _PARSERS: Final[dict[str, Callable[[object], object]]] = {
 }
 
 
-def read_bpr(
-    text_or_path: str | bytes | os.PathLike[str],
-    *,
-    abn_required: bool = True,
-    source: str | None = None,
-) -> list[BprResult]:
-    """Read a bulk payment request file: one :class:`BprResult` per data row, in order.
-
-    Args:
-        text_or_path: the CSV text (a ``str`` with a line break or a comma), its bytes (UTF-8
-            with or without a byte-order mark, or Windows-1252), or a path.
-        abn_required: when True (the default) a blank "ABN of Support Provider" is an error;
-            pass False for claims that need none (participant reimbursement, ATO exclusion).
-        source: the name used in error messages (defaults to the file name).
-
-    Returns:
-        As many results as the file has data rows (empty lines are not rows); a row with the
-        wrong number of cells still gets a result.
+def decode_text(data: bytes, name: str) -> str:
+    """The text of a file's bytes: UTF-16 (with its byte-order mark), UTF-8 (with or without
+    one) or Windows-1252, in that order.
 
     Raises:
-        BprFileError: the input is not a BPR file: not text, empty, or a header that is not the
-            16 BPR columns.
+        BprFileError: none of them decodes the bytes.
     """
-    _, records = read_records(text_or_path, source)
-    with gc_paused():
-        return [read_record(number, cells, abn_required=abn_required) for number, cells in records]
-
-
-def read_records(
-    text_or_path: str | bytes | os.PathLike[str], source: str | None = None
-) -> tuple[str, list[tuple[int, list[str]]]]:
-    """The file's name and its data records, (row number, cells), with the header checked but
-    the rows not parsed yet (see :func:`read_record`; :func:`read_bpr` is both in one).
-
-    Raises:
-        BprFileError: not a BPR file (empty, not text, or not the 16 BPR columns).
-    """
-    text, name = _load_text(text_or_path, source)
-    records = _split_records(text)
-    if not records:
-        raise BprFileError(
-            "the file is empty: expected a header row of the 16 BPR columns", source=name
-        )
-    header_number, header = records[0]
-    _check_header(header, name, header_number)
-    return name, records[1:]
-
-
-def read_record(number: int, cells: list[str], *, abn_required: bool = True) -> BprResult:
-    """One data record (its row number and cells) read as :func:`read_bpr` reads it."""
-    return _read_row(number, cells, abn_required=abn_required)
-
-
-def _is_text(value: str) -> bool:
-    """A ``str`` argument is CSV text when it is empty or has a line break or a comma."""
-    return not value or any(c in value for c in "\r\n,")
-
-
-def _load_text(value: str | bytes | os.PathLike[str], source: str | None) -> tuple[str, str]:
-    if isinstance(value, str) and _is_text(value):
-        return value.removeprefix("\ufeff"), source or "<input>"
-    if isinstance(value, bytes):
-        data, name = value, source or "<input>"
-    elif isinstance(value, (str, os.PathLike)):
-        try:
-            path = Path(value)
-            name = source or path.name or str(value)
-            data = path.read_bytes()
-        except (OSError, ValueError) as exc:
-            raise BprFileError(f"cannot read the file: {exc}", source=source or "<input>") from None
-    else:
-        raise BprFileError(f"expected CSV text, bytes or a path, not {type(value).__name__}")
     encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ()
     for encoding in (*encodings, "utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding).removeprefix("\ufeff"), name
+            return data.decode(encoding).removeprefix("\ufeff")
         except UnicodeDecodeError:
             continue
     raise BprFileError("not a text file (neither UTF-8, UTF-16 nor Windows-1252)", source=name)
+
+
+def parse_records(text: str, source: str = "<input>") -> list[tuple[int, list[str]]]:
+    """The data records of a BPR file's text, (row number, cells), with the header checked but
+    the rows not parsed yet (see :func:`read_record`).
+
+    Raises:
+        BprFileError: not a BPR file (empty, or not the 16 BPR columns).
+    """
+    records = _split_records(text.removeprefix("\ufeff"))
+    if not records:
+        raise BprFileError(
+            "the file is empty: expected a header row of the 16 BPR columns", source=source
+        )
+    header_number, header = records[0]
+    _check_header(header, source, header_number)
+    return records[1:]
+
+
+def parse_bpr(text: str, *, abn_required: bool = True, source: str = "<input>") -> list[BprResult]:
+    """The rows of a BPR file's text: one :class:`BprResult` per data row, in order (files,
+    bytes and paths are read by :func:`ndis_rules.files.bpr.read_bpr`).
+
+    Raises:
+        BprFileError: empty, or a header that is not the 16 BPR columns.
+    """
+    return [
+        read_record(number, cells, abn_required=abn_required)
+        for number, cells in parse_records(text, source)
+    ]
+
+
+def read_record(number: int, cells: list[str], *, abn_required: bool = True) -> BprResult:
+    """One data record (its row number and cells) read as
+    :func:`ndis_rules.files.bpr.read_bpr` reads it."""
+    return _read_row(number, cells, abn_required=abn_required)
 
 
 def _split_records(text: str) -> list[tuple[int, list[str]]]:
@@ -819,6 +793,22 @@ def _neutralise(cell: str) -> str:
 _PREFIX: Final = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
+class _TextBuffer:
+    """What ``csv.writer`` needs to write into: text kept in memory, no file."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(self._parts)
+
+
 def write_bpr(
     rows: Iterable[BprRow],
     *,
@@ -839,7 +829,7 @@ def write_bpr(
     Returns:
         ``(file name, CSV text)`` per file, each with the header row and CRLF line ends; an
         empty list when there are no rows. Every cell starting with ``=``, ``+``, ``-``, ``@``,
-        a tab or a carriage return (or ``'``) gets a ``'`` prefix, which :func:`read_bpr` removes.
+        a tab or a carriage return (or ``'``) gets a ``'`` prefix, which :func:`parse_bpr` removes.
 
     Raises:
         ValueError: a bad ``date_format``, ``max_rows`` or ``name_prefix``.
@@ -867,7 +857,7 @@ def write_bpr(
                 f"file name {name!r} is longer than {MAX_FILE_NAME} characters: "
                 "use a shorter name_prefix"
             )
-        buffer = io.StringIO()
+        buffer = _TextBuffer()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for row in chunk:

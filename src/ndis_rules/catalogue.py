@@ -23,7 +23,7 @@ Examples:
     ...           "Start date,End Date,National,Remote,Very Remote")
     >>> row = ("01_011_0107_1_1,Self-Care - Weekday Daytime,0107,1,1,H,No,"
     ...        "20260701,99991231,73.58,103.01,110.37")
-    >>> cat = Catalogue.load_csv(header + "\\n" + row + "\\n")
+    >>> cat = Catalogue.parse_csv(header + "\\n" + row + "\\n")
     >>> cat.price_limit("01_011_0107_1_1", date(2026, 8, 3), "NSW")
     Money('73.58')
     >>> cat.price_limit("01_011_0107_1_1", date(2026, 8, 3), "very_remote")
@@ -35,22 +35,24 @@ Examples:
 from __future__ import annotations
 
 import csv
-import io
-import os
 import re
-import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import Path
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
+from ._compat import forward
 from .errors import InputError, NdisRulesError
 from .items import parse_item_number
 from .models import CATEGORIES
 from .money import Money
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+__getattr__ = forward("ndis_rules.files.catalogue", ["detect_and_load"])
 
 __all__ = [
     "CLAIM_TYPE_FLAGS",
@@ -65,7 +67,7 @@ __all__ = [
     "Region",
     "RegionError",
     "Unit",
-    "detect_and_load",
+    "items_from_records",
     "normalise_region",
 ]
 
@@ -260,7 +262,8 @@ class Catalogue:
     """Every version of every support item of one or more catalogue files, looked up by
     service date.
 
-    Build it with :meth:`load_csv`, :meth:`load_xlsx` or :func:`detect_and_load`, or from
+    Build it with :meth:`parse_csv` or the file readers of :mod:`ndis_rules.files.catalogue`,
+    or from
     :class:`CatalogueItem` values; combine catalogues with :meth:`merged`.
     """
 
@@ -277,84 +280,46 @@ class Catalogue:
             k: tuple(v) for k, v in by_number.items()
         }
 
-    # -- loading --------------------------------------------------------------------------------
+    # -- building -------------------------------------------------------------------------------
     @classmethod
-    def load_csv(
-        cls, path_or_text: str | os.PathLike[str] | bytes, *, source: str | None = None
-    ) -> Catalogue:
-        """Read a catalogue CSV export (state or national price columns).
+    def parse_csv(cls, text: str, *, source: str = "<input>") -> Catalogue:
+        """Read the text of a catalogue CSV export (state or national price columns).
 
-        Args:
-            path_or_text: a path, the CSV text (a ``str`` containing a line break or a comma),
-                or bytes.
-            source: the name used in error messages (defaults to the file name).
+        Files are opened by :func:`ndis_rules.files.catalogue.load_csv`; this is the pure part.
 
         Raises:
-            CatalogueError: the file cannot be read, a required column is missing, or rows are
-                broken (every broken row is listed in ``problems``; ``row`` and ``loc`` name the
-                first).
+            CatalogueError: a required column is missing, or rows are broken (every broken row
+                is listed in ``problems``; ``row`` and ``loc`` name the first).
         """
-        text, name = _read_text(path_or_text, source)
         try:
-            records = list(csv.reader(io.StringIO(text, newline="")))
+            records = list(csv.reader(text.lstrip("\ufeff").splitlines(keepends=True)))
         except csv.Error as exc:
-            raise CatalogueError(f"not a CSV file: {exc}", source=name) from None
-        return cls(_items_from_records(records, name, sheet=None), source=name)
+            raise CatalogueError(f"not a CSV file: {exc}", source=source) from None
+        return cls(items_from_records(records, source, sheet=None), source=source)
+
+    @classmethod
+    def load_csv(
+        cls, path_or_text: str | PathLike[str] | bytes, *, source: str | None = None
+    ) -> Catalogue:
+        """Moved to :func:`ndis_rules.files.catalogue.load_csv` (kept for one release)."""
+        load: Callable[..., Catalogue] = forward("ndis_rules.files.catalogue", ["load_csv"])(
+            "load_csv"
+        )
+        return load(path_or_text, source=source)
 
     @classmethod
     def load_xlsx(
         cls,
-        path: str | os.PathLike[str],
+        path: str | PathLike[str],
         *,
         sheets: Sequence[str] | None = None,
         source: str | None = None,
     ) -> Catalogue:
-        """Read a catalogue workbook (needs the optional extra ``xlsx``: openpyxl).
-
-        Args:
-            path: the ``.xlsx`` file.
-            sheets: sheet names to read; by default "Current Support Items" and "Legacy Support
-                Items" where present, else the first sheet.
-            source: the name used in error messages (defaults to the file name).
-
-        Raises:
-            CatalogueError: the file or a sheet cannot be read, or rows are broken.
-            ImportError: openpyxl is not installed.
-        """
-        try:
-            import openpyxl
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "reading an XLSX catalogue needs openpyxl: pip install 'ndis-rules[xlsx]' "
-                "(or export the sheet as CSV and use Catalogue.load_csv)"
-            ) from exc
-        name = source or Path(path).name
-        try:
-            with warnings.catch_warnings():
-                # openpyxl warns about styles and data validation it does not read
-                warnings.simplefilter("ignore")
-                wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise CatalogueError(f"cannot read the workbook: {exc}", source=name) from None
-        items: list[CatalogueItem] = []
-        try:
-            names = (
-                list(sheets)
-                if sheets is not None
-                else [s for s in XLSX_SHEETS if s in wb.sheetnames] or wb.sheetnames[:1]
-            )
-            for sheet in names:
-                if sheet not in wb.sheetnames:
-                    raise CatalogueError(
-                        f"no sheet {sheet!r} (the workbook has {', '.join(wb.sheetnames)})",
-                        source=name,
-                    )
-                ws = wb[sheet]
-                records = [list(r) for r in ws.iter_rows(values_only=True)]
-                items.extend(_items_from_records(records, name, sheet=sheet))
-        finally:
-            wb.close()
-        return cls(items, source=name)
+        """Moved to :func:`ndis_rules.files.catalogue.load_xlsx` (kept for one release)."""
+        load: Callable[..., Catalogue] = forward("ndis_rules.files.catalogue", ["load_xlsx"])(
+            "load_xlsx"
+        )
+        return load(path, sheets=sheets, source=source)
 
     def merged(self, *others: Catalogue) -> Catalogue:
         """A catalogue holding the versions of this one and ``others`` (e.g. two years)."""
@@ -421,46 +386,6 @@ class Catalogue:
         return item.pace_category if item else None
 
 
-def detect_and_load(path: str | os.PathLike[str]) -> Catalogue:
-    """Load a catalogue file choosing the reader by suffix (``.csv`` or ``.xlsx``/``.xlsm``).
-
-    Raises:
-        CatalogueError: an unknown suffix or a broken file.
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        return Catalogue.load_csv(Path(path))
-    if suffix in (".xlsx", ".xlsm"):
-        return Catalogue.load_xlsx(path)
-    raise CatalogueError(
-        f"cannot tell the catalogue format from the suffix {suffix or '(none)'!r}: "
-        "expected .csv or .xlsx",
-        source=Path(path).name,
-    )
-
-
-# -- reading ------------------------------------------------------------------------------------
-def _read_text(value: str | os.PathLike[str] | bytes, source: str | None) -> tuple[str, str]:
-    if isinstance(value, bytes):
-        data, name = value, source or "<input>"
-    elif isinstance(value, str) and (not value or any(c in value for c in "\r\n,")):
-        return value.lstrip("\ufeff"), source or "<input>"
-    else:
-        name = source or Path(value).name
-        try:
-            data = Path(value).read_bytes()
-        except OSError as exc:
-            raise CatalogueError(
-                f"cannot read the file: {exc.strerror or exc}", source=name
-            ) from None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding), name
-        except UnicodeDecodeError:
-            continue
-    raise CatalogueError("not a text file (neither UTF-8 nor Windows-1252)", source=name)
-
-
 def _norm(header: object) -> str:
     text = "" if header is None else str(header)
     return re.sub(r"[^a-z0-9]+", " ", text.replace("\ufeff", "").lower()).strip()
@@ -521,7 +446,7 @@ class _RowProblem(ValueError):
         self.column = column
 
 
-def _items_from_records(
+def items_from_records(
     records: Sequence[Sequence[object]], source: str, sheet: str | None
 ) -> list[CatalogueItem]:
     where = f"{source} [{sheet}]" if sheet else source

@@ -15,11 +15,11 @@ and 8).
   row, in file order (rows the reader rejected keep their reader errors), and a
   :class:`ClaimsSummary`. The result depends only on the arguments.
 
-:func:`load_contracts` is the thin loader: a folder of contract JSON files, or an SQLite contract
-store file.
+:func:`ndis_rules.files.contracts.load_contracts` reads the contracts (a folder of contract JSON
+files, or an SQLite contract store file).
 
 Examples:
-    >>> from ndis_rules.bpr import read_bpr
+    >>> from ndis_rules.bpr import parse_bpr
     >>> contract = Contract.model_validate({"id": "C1", "participant": "431234567",
     ...     "start": "2025-07-01", "end_inclusive": "2026-06-30",
     ...     "budgets": [{"category": "01", "management": "plan", "total": "200.00"}]})
@@ -30,7 +30,7 @@ Examples:
     >>> line = "4050000001,431234567,2025/08/04,2025/08/04,01_011_0107_1_1,INV-1,2,,70.23,P2,,,,,,"
     >>> text = "\\n".join([header, line + "51824753556", line + "51824753556",
     ...                   line.replace("2025/08/04", "2025/13/04") + "51824753556"])
-    >>> report = check_claims(read_bpr(text), [contract], as_of=date(2025, 11, 15))
+    >>> report = check_claims(parse_bpr(text), [contract], as_of=date(2025, 11, 15))
     >>> [(r.row, r.outcome, r.codes) for r in report.rows]  # doctest: +NORMALIZE_WHITESPACE
     [(2, 'allowed', ('PROVIDER_NOT_ON_CONTRACT',)),
      (3, 'error', ('DUPLICATE_LINE', 'PROVIDER_NOT_ON_CONTRACT', 'INSUFFICIENT_FUNDS')),
@@ -45,9 +45,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, Final
 
+from ._compat import forward
 from ._gc import gc_paused
 from .bpr import BprIssue, BprResult, BprRow
 from .errors import InputError
@@ -56,6 +56,8 @@ from .models import CORE_CATEGORIES, ClaimLine, Contract, Invoice, ManagementTyp
 from .money import Money
 from .outcomes import Draw, LineDecision, Outcome, Severity, outcome_of
 from .rules import evaluate_batch
+
+__getattr__ = forward("ndis_rules.files.contracts", ("load_contracts",))
 
 __all__ = [
     "BPR_INVALID_ROW",
@@ -67,7 +69,6 @@ __all__ = [
     "ClaimsSummary",
     "RowOutcome",
     "check_claims",
-    "load_contracts",
 ]
 
 #: The bulk payment request reader rejected the row (each message names the row and column).
@@ -579,7 +580,7 @@ def check_claims(
     """Validate every row of a bulk payment request against the participants' contracts.
 
     Args:
-        results: :func:`~ndis_rules.bpr.read_bpr`'s results, one per data row, in file order.
+        results: :func:`~ndis_rules.files.bpr.read_bpr`'s results, one per data row, in file order.
         contracts: the contracts of the participants (any order; each with its ``participant``).
         as_of: today.
         settings: validation settings (``support_item_overdraw_is_error`` is forced on by the
@@ -597,62 +598,3 @@ def check_claims(
         return ClaimsBook(contracts).check(
             results, as_of=as_of, settings=settings, catalogue=catalogue, explain=explain
         )
-
-
-# -- loading ------------------------------------------------------------------------------------
-def load_contracts(source: str | Path) -> list[Contract]:
-    """The contracts of a folder of contract JSON files (``*.json``, in name order, read with
-    :func:`~ndis_rules.loading.read_contract`), or of an SQLite contract store file
-    (:class:`~ndis_rules.adapters.sqlite_store.SqliteContractRepository`, in id order).
-
-    Raises:
-        InputError: the path does not exist, a file is not a valid contract, two files hold the
-            same contract id, or the SQLite file cannot be read.
-    """
-    path = Path(source)
-    if path.is_dir():
-        return _load_folder(path)
-    if not path.is_file():
-        raise InputError("no such folder or SQLite file of contracts", source=str(path))
-    return _load_sqlite(path)
-
-
-def _load_folder(folder: Path) -> list[Contract]:
-    from .loading import read_contract
-
-    out: list[Contract] = []
-    where: dict[str, Path] = {}
-    for file in sorted(folder.glob("*.json")):
-        contract = read_contract(file)
-        if contract.id in where:
-            raise InputError(
-                f"contract id {contract.id!r} is also in {where[contract.id]}", source=str(file)
-            )
-        where[contract.id] = file
-        out.append(contract)
-    if not out:
-        raise InputError("the folder holds no contract *.json files", source=str(folder))
-    return out
-
-
-def _load_sqlite(path: Path) -> list[Contract]:
-    from .adapters.sqlite_store import SqliteContractRepository
-    from .store_errors import StoreError
-
-    with path.open("rb") as f:
-        magic = f.read(16)
-    if magic != b"SQLite format 3\x00":
-        raise InputError(
-            "not a folder of contract JSON files nor an SQLite contract store", source=str(path)
-        )
-    try:
-        repo = SqliteContractRepository(path)
-    except StoreError as exc:
-        raise InputError(f"cannot open the contract store: {exc}", source=str(path)) from None
-    try:
-        with gc_paused():
-            return [repo.get(contract_id) for contract_id in repo.ids()]
-    except StoreError as exc:
-        raise InputError(f"cannot read the contract store: {exc}", source=str(path)) from None
-    finally:
-        repo.close()

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from ndis_rules.adapters.proda_jsonfile import JsonFileProdaGateway
 from ndis_rules.adapters.proda_memory import InMemoryProdaGateway, Method
-from ndis_rules.booking_sync import SyncProgress, sync_active_plans
 from ndis_rules.bookings import BookingRequest
 from ndis_rules.models import Contract
 from ndis_rules.proda import GatewayError, Participant
+from ndis_rules.services.bookings import SyncProgress, sync_active_plans
 
 METHODS: list[Method] = [
     "find_plan",

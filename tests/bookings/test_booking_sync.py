@@ -10,7 +10,11 @@ import pytest
 from booking_support import PM_FEES, TODAY, budget, contract, participant, proda_plan, request
 
 from ndis_rules.adapters.proda_memory import InMemoryProdaGateway, Method
-from ndis_rules.booking_sync import (
+from ndis_rules.bookings import BookingRequest, BookingRuleError, ServiceBooking
+from ndis_rules.errors import InputError
+from ndis_rules.models import Contract
+from ndis_rules.proda import GatewayRefused, GatewayTimeout, Participant
+from ndis_rules.services.bookings import (
     NOT_SYNCHRONISED,
     SyncProgress,
     SyncReport,
@@ -21,10 +25,6 @@ from ndis_rules.booking_sync import (
     select_active_contract,
     sync_active_plans,
 )
-from ndis_rules.bookings import BookingRequest, BookingRuleError, ServiceBooking
-from ndis_rules.errors import InputError
-from ndis_rules.models import Contract
-from ndis_rules.proda import GatewayRefused, GatewayTimeout, Participant
 
 P1, P2, P3 = participant(1), participant(2), participant(3)
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from ndis_rules import cli_bookings
 from ndis_rules.adapters.proda_jsonfile import JsonFileProdaGateway
-from ndis_rules.booking_sync import SyncProgress
+from ndis_rules.cli import bookings as cli_bookings
 from ndis_rules.cli import main
 from ndis_rules.proda import GatewayTimeout, Participant, ProdaPlan
+from ndis_rules.services.bookings import SyncProgress
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "bookings"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ndis_rules.catalogue import Catalogue
+from ndis_rules.files import catalogue as catalogue_files
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SMALL_CSV = DATA / "catalogue-2025-26-subset.csv"
@@ -30,14 +31,14 @@ REAL_XLSX = SHARED / "Clean - NDIS Support Catalogue - 2026-27 v1.0.xlsx"
 @pytest.fixture(scope="session")
 def small_2025() -> Catalogue:
     """Rows of the NDIA Support Catalogue 2025-26 v1.1 (CSV, state columns)."""
-    return Catalogue.load_csv(SMALL_CSV)
+    return catalogue_files.load_csv(SMALL_CSV)
 
 
 @pytest.fixture(scope="session")
 def small_2026() -> Catalogue:
     """Rows of the NDIA Support Catalogue 2026-27 v1.0 (XLSX, national column)."""
     pytest.importorskip("openpyxl")
-    return Catalogue.load_xlsx(SMALL_XLSX)
+    return catalogue_files.load_xlsx(SMALL_XLSX)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ def real_2025() -> Catalogue:
     """The whole 2025-26 file from shared/data (skips when it is not there)."""
     if not REAL_CSV.is_file():
         pytest.skip("the real 2025-26 catalogue is not in shared/data")
-    return Catalogue.load_csv(REAL_CSV)
+    return catalogue_files.load_csv(REAL_CSV)
 
 
 @pytest.fixture(scope="session")
@@ -54,4 +55,4 @@ def real_2026() -> Catalogue:
     pytest.importorskip("openpyxl")
     if not REAL_XLSX.is_file():
         pytest.skip("the real 2026-27 catalogue is not in shared/data")
-    return Catalogue.load_xlsx(REAL_XLSX)
+    return catalogue_files.load_xlsx(REAL_XLSX)

@@ -21,10 +21,11 @@ from ndis_rules.catalogue import (
     CatalogueItem,
     ItemNotFoundError,
     RegionError,
-    detect_and_load,
     normalise_region,
 )
 from ndis_rules.errors import InputError
+from ndis_rules.files import catalogue as catalogue_files
+from ndis_rules.files.catalogue import detect_and_load
 from ndis_rules.money import Money
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -158,13 +159,13 @@ def test_xlsx_therapy_suffixes(small_2026: Catalogue) -> None:
 
 
 def test_only_current_sheet(small_2026: Catalogue) -> None:
-    current = Catalogue.load_xlsx(
+    current = catalogue_files.load_xlsx(
         DATA / "catalogue-2026-27-subset.xlsx", sheets=["Current Support Items"]
     )
     assert {i.source_sheet for i in current} == {"Current Support Items"}
     assert len(current) < len(small_2026)
     with pytest.raises(CatalogueError, match="no sheet 'Prices'"):
-        Catalogue.load_xlsx(DATA / "catalogue-2026-27-subset.xlsx", sheets=["Prices"])
+        catalogue_files.load_xlsx(DATA / "catalogue-2026-27-subset.xlsx", sheets=["Prices"])
 
 
 def test_float_cells_are_converted_through_repr(tmp_path: Path) -> None:
@@ -207,7 +208,7 @@ def test_float_cells_are_converted_through_repr(tmp_path: Path) -> None:
     )
     path = tmp_path / "tiny.xlsx"
     wb.save(path)
-    item = Catalogue.load_xlsx(path).item(SELF_CARE, on=AUG_2026)
+    item = catalogue_files.load_xlsx(path).item(SELF_CARE, on=AUG_2026)
     assert item is not None
     assert item.price("national") == M("81.07")
     assert item.price("remote") == M("0.30")
@@ -302,7 +303,7 @@ def test_broken_row_names_row_and_column(old: str, new: str, column: str) -> Non
     assert old in GOOD_ROW
     text = _csv(GOOD_ROW, GOOD_ROW.replace(old, new, 1))
     with pytest.raises(CatalogueError) as info:
-        Catalogue.load_csv(text)
+        catalogue_files.load_csv(text)
     assert info.value.row == 3
     assert info.value.loc == (column,)
     assert f"row 3: {column}" in str(info.value)
@@ -311,7 +312,7 @@ def test_broken_row_names_row_and_column(old: str, new: str, column: str) -> Non
 def test_every_broken_row_is_listed() -> None:
     bad = GOOD_ROW.replace(",H,", ",X,", 1)
     with pytest.raises(CatalogueError) as info:
-        Catalogue.load_csv(_csv(bad, GOOD_ROW, bad))
+        catalogue_files.load_csv(_csv(bad, GOOD_ROW, bad))
     assert info.value.row == 2
     assert len(info.value.problems) == 2
     assert info.value.problems[1].startswith("row 4: Unit:")
@@ -320,27 +321,27 @@ def test_every_broken_row_is_listed() -> None:
 
 def test_missing_columns() -> None:
     with pytest.raises(CatalogueError, match=r"missing column.*Unit") as info:
-        Catalogue.load_csv(_csv(GOOD_ROW).replace(",Unit,", ",Units,"))
+        catalogue_files.load_csv(_csv(GOOD_ROW).replace(",Unit,", ",Units,"))
     assert info.value.row == 1
     with pytest.raises(CatalogueError, match="price columns"):
-        Catalogue.load_csv(
+        catalogue_files.load_csv(
             "Support Item Number,Support Item Name,Registration Group Number,"
             "Support Category Number,Unit,Quote,Start date,End Date\n"
         )
     with pytest.raises(CatalogueError, match="empty"):
-        Catalogue.load_csv("\n\n")
+        catalogue_files.load_csv("\n\n")
 
 
 def test_unreadable_inputs_are_catalogue_errors(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="cannot read"):
-        Catalogue.load_csv(tmp_path / "missing.csv")
+        catalogue_files.load_csv(tmp_path / "missing.csv")
     with pytest.raises(CatalogueError, match="not an NDIS Support Catalogue"):
-        Catalogue.load_csv(b"\x00\x01\x02,\xff")
+        catalogue_files.load_csv(b"\x00\x01\x02,\xff")
     pytest.importorskip("openpyxl")
     junk = tmp_path / "junk.xlsx"
     junk.write_bytes(b"not a zip")
     with pytest.raises(CatalogueError, match="cannot read the workbook"):
-        Catalogue.load_xlsx(junk)
+        catalogue_files.load_xlsx(junk)
 
 
 def test_older_layout_p01_p02_and_no_pace_column() -> None:
@@ -350,7 +351,7 @@ def test_older_layout_p01_p02_and_no_pace_column() -> None:
         "01_011_0107_1_1,Self-care weekday,0107,1,H,No,20220701,20230630,"
         "$57.10,$57.10,$57.10,$57.10,$57.10,$57.10,$57.10,$57.10,$79.94,$85.65\n"
     )
-    cat = Catalogue.load_csv(text)
+    cat = catalogue_files.load_csv(text)
     assert cat.price_limit(SELF_CARE, date(2023, 1, 2), "remote") == M("79.94")
     assert cat.price_limit(SELF_CARE, date(2023, 1, 2), "very_remote") == M("85.65")
     assert cat.pace_category(SELF_CARE, date(2023, 1, 2)) == "01"  # no PACE column: legacy
@@ -426,4 +427,4 @@ def _check_legacy_to_pace(cat: Catalogue) -> None:
 def test_loading_emits_no_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        Catalogue.load_csv(DATA / "catalogue-2025-26-subset.csv")
+        catalogue_files.load_csv(DATA / "catalogue-2025-26-subset.csv")

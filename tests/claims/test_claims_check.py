@@ -1,5 +1,5 @@
 """The bulk claims check (``ndis_rules.claims``) and its commands ``claims check``,
-``claims write`` and ``catalogue lookup`` (``ndis_rules.cli_claims``), over examples/book."""
+``claims write`` and ``catalogue lookup`` (``ndis_rules.cli.claims``), over examples/book."""
 
 from __future__ import annotations
 
@@ -15,10 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ndis_rules import cli_claims
 from ndis_rules.adapters.sqlite_store import SqliteContractRepository
-from ndis_rules.bpr import COLUMNS, BprIssue, read_bpr
-from ndis_rules.catalogue import detect_and_load
+from ndis_rules.bpr import COLUMNS, BprIssue
 from ndis_rules.claims import (
     BPR_INVALID_ROW,
     BPR_ROW_WARNING,
@@ -28,11 +26,14 @@ from ndis_rules.claims import (
     ClaimsSummary,
     RowOutcome,
     check_claims,
-    load_contracts,
 )
+from ndis_rules.cli import claims as cli_claims
 from ndis_rules.cli import main
-from ndis_rules.cli_claims import check_in_chunks, format_claims_csv
+from ndis_rules.cli.claims import check_in_chunks, format_claims_csv
 from ndis_rules.errors import InputError
+from ndis_rules.files.bpr import read_bpr
+from ndis_rules.files.catalogue import detect_and_load
+from ndis_rules.files.contracts import load_contracts
 from ndis_rules.itemchecks import CatalogueContext
 from ndis_rules.models import Contract, Settings
 from ndis_rules.money import Money

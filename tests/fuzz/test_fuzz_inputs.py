@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ndis_rules.catalogue import Catalogue
 from ndis_rules.errors import InputError, NdisRulesError
-from ndis_rules.loading import parse_model
+from ndis_rules.files import catalogue as catalogue_files
+from ndis_rules.files.documents import parse_model
 from ndis_rules.models import Contract, Invoice, Settings
 from ndis_rules.testing.scenarios import parse_scenarios, run_scenario
 
@@ -129,7 +129,7 @@ CATALOGUE = (ROOT / "tests" / "data" / "catalogue-2025-26-subset.csv").read_text
 def test_corrupted_catalogue_csv(start: int, length: int, junk: str) -> None:
     text = CATALOGUE[:start] + junk + CATALOGUE[start + length:]
     try:
-        Catalogue.load_csv(text, source="cat.csv")
+        catalogue_files.load_csv(text, source="cat.csv")
     except NdisRulesError as exc:
         assert "cat.csv" in str(exc)
 

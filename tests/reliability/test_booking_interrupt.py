@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ndis_rules.adapters.proda_memory import InMemoryProdaGateway
-from ndis_rules.booking_sync import SyncProgress, sync_active_plans
 from ndis_rules.bookings import BookingRequest, ServiceBooking
 from ndis_rules.models import Contract
 from ndis_rules.proda import Participant, ProdaPlan
+from ndis_rules.services.bookings import SyncProgress, sync_active_plans
 from ndis_rules.testing.strategies import booking_contracts
 
 TODAY = date(2025, 6, 30)  # every generated contract is live on this day

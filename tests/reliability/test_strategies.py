@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 
 from ndis_rules.bookings import plan_bookings
-from ndis_rules.bpr import BprRow, read_bpr, write_bpr
+from ndis_rules.bpr import BprRow, write_bpr
+from ndis_rules.files.bpr import read_bpr
 from ndis_rules.merge import ACCEPTABLE_CODES, ChangeSet, apply, preview
 from ndis_rules.models import Contract
 from ndis_rules.pace import PacePlan

@@ -22,6 +22,7 @@ from ndis_rules.adapters.pace_memory import InMemoryPaceSource
 from ndis_rules.adapters.sqlite_store import SqliteContractRepository
 from ndis_rules.merge import ACCEPTABLE_CODES
 from ndis_rules.pace import ParticipantRef
+from ndis_rules.services.sync import sync_apply, sync_preview
 from ndis_rules.store_errors import (
     SourceError,
     SourceNotAuthorised,
@@ -30,7 +31,6 @@ from ndis_rules.store_errors import (
     SourceTimeout,
     StoreError,
 )
-from ndis_rules.sync_service import sync_apply, sync_preview
 from ndis_rules.testing.strategies import ChangeSetInput, change_set_inputs
 
 WHO = ParticipantRef(ndis_number="430000001", last_name="Citizen", date_of_birth=date(1990, 1, 31))

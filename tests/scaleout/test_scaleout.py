@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ndis_rules.bpr import read_bpr
-from ndis_rules.claims import check_claims, load_contracts
-from ndis_rules.scaleout import (
+from ndis_rules.claims import check_claims
+from ndis_rules.files.bpr import read_bpr
+from ndis_rules.files.contracts import load_contracts
+from ndis_rules.services.scaleout import (
     CatalogueSpec,
     check_claims_dask,
     check_claims_parallel,
@@ -83,7 +84,7 @@ def test_dask_local_cluster_of_two_workers() -> None:
 def test_streamed_check_matches_in_bounded_memory(keep: str, partitions: int) -> None:
     from dataclasses import replace
 
-    from ndis_rules.scaleout import check_claims_streamed
+    from ndis_rules.services.scaleout import check_claims_streamed
 
     spec = CatalogueSpec(str(CATALOGUE), region="NSW")
     full = check_claims(read_bpr(TEXT), CONTRACTS, as_of=TODAY, catalogue=spec.context())
@@ -97,7 +98,7 @@ def test_streamed_check_matches_in_bounded_memory(keep: str, partitions: int) ->
 
 
 def test_streamed_check_reads_quoted_files_too() -> None:
-    from ndis_rules.scaleout import check_claims_streamed
+    from ndis_rules.services.scaleout import check_claims_streamed
 
     quoted = TEXT.replace("\n", "\r\n").replace(",P2,", ',"P2",', 3)
     full = check_claims(read_bpr(quoted), CONTRACTS, as_of=TODAY)

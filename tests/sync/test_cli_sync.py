@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from ndis_rules import cli_sync, merge, sync_service
+from ndis_rules import merge
 from ndis_rules.adapters.sqlite_store import SqliteContractRepository
 from ndis_rules.cli import main
-from ndis_rules.loading import read_contract
+from ndis_rules.cli import sync as cli_sync
+from ndis_rules.files.documents import read_contract
 from ndis_rules.merge import ChangeSet
 from ndis_rules.models import Contract
 from ndis_rules.pace import PacePlan, ParticipantRef
+from ndis_rules.services import sync as sync_service
 from ndis_rules.store_errors import SourceTimeout
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,8 +27,8 @@ from ndis_rules.merge import (
 from ndis_rules.models import Contract
 from ndis_rules.money import Money
 from ndis_rules.pace import PacePlan, ParticipantRef
+from ndis_rules.services.sync import sync_apply, sync_preview
 from ndis_rules.store_errors import SourceError
-from ndis_rules.sync_service import sync_apply, sync_preview
 
 START = date(2025, 7, 1)
 BOUNDS = [START + relativedelta(months=k) for k in range(13)]  # 13 month starts, last = end + 1

@@ -16,8 +16,8 @@ from ndis_rules.adapters.sqlite_store import SqliteContractRepository
 from ndis_rules.merge import PlanSelectionError, StaleChangeSet, UnacceptedConflicts
 from ndis_rules.models import Contract
 from ndis_rules.pace import PacePlan, ParticipantRef
+from ndis_rules.services.sync import sync_apply, sync_preview
 from ndis_rules.store_errors import ContractNotFound, SourceTimeout, StaleContractError
-from ndis_rules.sync_service import sync_apply, sync_preview
 
 TODAY = date(2025, 9, 1)
 WHO = ParticipantRef(ndis_number="430000001", last_name="Citizen", date_of_birth=date(1990, 1, 31))

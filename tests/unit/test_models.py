@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ndis_rules.errors import InputError
-from ndis_rules.loading import parse_model, read_contract, read_invoices, read_settings
+from ndis_rules.files.documents import parse_model, read_contract, read_invoices, read_settings
 from ndis_rules.models import Contract, Invoice, Settings
 
 CONTRACT = {

@@ -29,13 +29,13 @@ from urllib.parse import quote, unquote
 
 from pydantic import ValidationError
 
-from ..models import Contract
-from ..store_errors import (
+from ..errors import (
     ContractNotFound,
     StaleContractError,
     StoreIntegrityError,
     StoreUnavailable,
 )
+from ..models import Contract
 from .memory_store import versioned_for_save
 
 try:  # POSIX only; elsewhere the check-and-replace is guarded within one process only

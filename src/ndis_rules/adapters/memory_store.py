@@ -12,14 +12,14 @@ Examples:
     >>> repo.save(c, expected_version=0)
     Traceback (most recent call last):
     ...
-    ndis_rules.store_errors.StaleContractError: contract C1 was changed since it was read: \
+    ndis_rules.errors.StaleContractError: contract C1 was changed since it was read: \
 expected version 0, the store holds version 1; read it again and redo the change
 """
 
 from __future__ import annotations
 
+from ..errors import ContractNotFound, StaleContractError
 from ..models import Contract
-from ..store_errors import ContractNotFound, StaleContractError
 
 __all__ = ["InMemoryContractRepository", "versioned_for_save"]
 

@@ -47,13 +47,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..pace import PacePlan, ParticipantRef
-from ..store_errors import (
+from ..errors import (
     ParticipantNotFound,
     SourceNotAuthorised,
     SourcePayloadError,
     SourceRefused,
 )
+from ..pace import PacePlan, ParticipantRef
 
 __all__ = ["JsonDirPaceSource", "PaceParticipantFile"]
 

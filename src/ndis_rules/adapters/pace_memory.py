@@ -14,7 +14,7 @@ Examples:
     >>> source.plans_for(who)
     Traceback (most recent call last):
     ...
-    ndis_rules.store_errors.SourceTimeout: PACE did not answer in time (scripted fault)
+    ndis_rules.errors.SourceTimeout: PACE did not answer in time (scripted fault)
     >>> len(source.plans_for(who)), source.calls
     (1, 3)
 """
@@ -25,8 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..pace import PacePlan, ParticipantRef
-from ..store_errors import (
+from ..errors import (
     ParticipantNotFound,
     SourceError,
     SourceNotAuthorised,
@@ -34,6 +33,7 @@ from ..store_errors import (
     SourceRefused,
     SourceTimeout,
 )
+from ..pace import PacePlan, ParticipantRef
 
 __all__ = ["Fault", "InMemoryPaceSource"]
 

@@ -269,8 +269,9 @@ class InMemoryProdaGateway:
             raise GatewayRefused(f"end date {end_inclusive} is after the plan end")
         earlier = end_inclusive < booking.end_inclusive
         if earlier and booking.ended_early:
-            raise GatewayRefused(f"the end date of booking {booking_id} was already brought "
-                                 "forward once")
+            raise GatewayRefused(
+                f"the end date of booking {booking_id} was already brought forward once"
+            )
         updated = booking.model_copy(
             update={"end_inclusive": end_inclusive, "ended_early": booking.ended_early or earlier}
         )
@@ -297,7 +298,6 @@ class InMemoryProdaGateway:
             for _, b in sorted(self.bookings.items())
             if b.request.participant == participant.ndis_number
         ]
-
 
 
 if TYPE_CHECKING:  # static check: the fake implements the port

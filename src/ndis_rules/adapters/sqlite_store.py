@@ -37,14 +37,14 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from ..models import Contract
-from ..store_errors import (
+from ..errors import (
     ContractNotFound,
     StaleContractError,
     StoreError,
     StoreIntegrityError,
     StoreUnavailable,
 )
+from ..models import Contract
 from .memory_store import versioned_for_save
 
 __all__ = ["SqliteContractRepository"]

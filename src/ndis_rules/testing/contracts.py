@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from ..errors import ContractNotFound, StaleContractError, StoreError
 from ..models import Contract
 from ..ports import ContractRepository
-from ..store_errors import ContractNotFound, StaleContractError, StoreError
 
 __all__ = ["ContractRepositoryContract", "sample_contract"]
 

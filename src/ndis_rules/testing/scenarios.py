@@ -31,7 +31,6 @@ Examples:
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +38,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..catalogue import Catalogue, detect_and_load
+from ..catalogue import Catalogue
 from ..daytypes import HolidayList
 from ..errors import InputError, input_error_from
+from ..files.catalogue import detect_and_load
+from ..files.documents import load_yaml_or_json as _yaml_load
 from ..itemchecks import CatalogueContext
 from ..models import Channel, Contract, Invoice, IsoDate, ProcessingMode, Settings
 from ..money import Money
@@ -183,70 +184,6 @@ class ScenarioResult:
                     suffix = f" ({inputs})" if inputs else ""
                     out.append(f"      - {t.rule}: {t.outcome}{suffix}")
         return "\n".join(out)
-
-
-def _yaml_load(text: str, source: str) -> Any:
-    if source.endswith(".json"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"not valid JSON: {exc.msg} at line {exc.lineno}", source=source
-            ) from None
-        except RecursionError:
-            raise InputError("the JSON document is nested too deeply", source=source) from None
-    try:
-        import yaml
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise InputError(
-            "reading YAML scenarios needs PyYAML: pip install 'ndis-rules[yaml]'", source=source
-        ) from exc
-    try:
-        return yaml.load(text, Loader=_scenario_loader(yaml))
-    except RecursionError:
-        raise InputError("the YAML document is nested too deeply", source=source) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(
-            f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", source=source
-        ) from None
-
-
-@functools.cache
-def _scenario_loader(yaml: Any) -> Any:
-    """A ``SafeLoader`` that keeps item numbers such as ``01_011_0107_1_1`` as text (YAML 1.1
-    would read them as integers) and reads decimal numbers such as ``70.23`` as exact
-    ``Decimal`` (never a float)."""
-    import re
-    from decimal import Decimal
-
-    class ScenarioLoader(yaml.SafeLoader):  # type: ignore[misc]
-        pass
-
-    resolvers = {
-        first: [
-            (tag, rx)
-            for tag, rx in entries
-            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-        ]
-        for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    ScenarioLoader.yaml_implicit_resolvers = resolvers
-    ScenarioLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
-    )
-    ScenarioLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)$"),
-        list("-+.0123456789"),
-    )
-
-    def decimal(loader: Any, node: Any) -> Decimal:
-        return Decimal(loader.construct_scalar(node))
-
-    ScenarioLoader.add_constructor("tag:yaml.org,2002:float", decimal)
-    return ScenarioLoader
 
 
 def _documents(data: Any, source: str) -> list[Mapping[str, Any]]:

@@ -465,9 +465,7 @@ def change_set_inputs(draw: st.DrawFn) -> ChangeSetInput:
     new_end = draw(
         st.sampled_from([end, end + relativedelta(years=1), end - relativedelta(months=3)])
     )
-    new_plan = _plan(
-        new, start, new_end, draw(st.sampled_from(["100.00", "250.50"])), "430000001"
-    )
+    new_plan = _plan(new, start, new_end, draw(st.sampled_from(["100.00", "250.50"])), "430000001")
     base = new_contract_from_plan(old_plan, "C1", accept=ACCEPTABLE_CODES)
     budgets = []
     for b in base.budgets:
@@ -513,8 +511,13 @@ def change_set_inputs(draw: st.DrawFn) -> ChangeSetInput:
             "delivered": delivered,
             "provider_budgets": spcbs,
             "support_items": [
-                {"id": "S1", "item": ITEMS["01"], "category": "01", "quantity": "3",
-                 "rate": "70.23"}
+                {
+                    "id": "S1",
+                    "item": ITEMS["01"],
+                    "category": "01",
+                    "quantity": "3",
+                    "rate": "70.23",
+                }
             ],
             "notes": draw(st.lists(st.text(max_size=5), max_size=2)),
         }

@@ -10,14 +10,15 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, input_error_from
-from .models import Contract, Invoice, Settings
+from ..errors import InputError, input_error_from
+from ..models import Contract, Invoice, Settings
 
 __all__ = [
     "parse_model",
@@ -33,9 +34,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def _load_text(text: str, source: str, prefix: str = "") -> Any:
     if source.endswith((".yaml", ".yml")):
-        from .testing.scenarios import _yaml_load
-
-        return _yaml_load(text, source)
+        return load_yaml_or_json(text, source)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -119,3 +118,68 @@ def read_invoices(path: str | Path) -> list[Invoice]:
 def read_settings(path: str | Path) -> Settings:
     """Read a settings file; unknown settings are an error."""
     return read_model(Settings, path)
+
+
+def load_yaml_or_json(text: str, source: str) -> Any:
+    """A JSON (``source`` ending ``.json``) or YAML document, money and item numbers kept exact."""
+    if source.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON: {exc.msg} at line {exc.lineno}", source=source
+            ) from None
+        except RecursionError:
+            raise InputError("the JSON document is nested too deeply", source=source) from None
+    try:
+        import yaml
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError(
+            "reading YAML scenarios needs PyYAML: pip install 'ndis-rules[yaml]'", source=source
+        ) from exc
+    try:
+        return yaml.load(text, Loader=_scenario_loader(yaml))
+    except RecursionError:
+        raise InputError("the YAML document is nested too deeply", source=source) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(
+            f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", source=source
+        ) from None
+
+
+@functools.cache
+def _scenario_loader(yaml: Any) -> Any:
+    """A ``SafeLoader`` that keeps item numbers such as ``01_011_0107_1_1`` as text (YAML 1.1
+    would read them as integers) and reads decimal numbers such as ``70.23`` as exact
+    ``Decimal`` (never a float)."""
+    import re
+    from decimal import Decimal
+
+    class ScenarioLoader(yaml.SafeLoader):  # type: ignore[misc]
+        pass
+
+    resolvers = {
+        first: [
+            (tag, rx)
+            for tag, rx in entries
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        ]
+        for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    ScenarioLoader.yaml_implicit_resolvers = resolvers
+    ScenarioLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    )
+    ScenarioLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)$"),
+        list("-+.0123456789"),
+    )
+
+    def decimal(loader: Any, node: Any) -> Decimal:
+        return Decimal(loader.construct_scalar(node))
+
+    ScenarioLoader.add_constructor("tag:yaml.org,2002:float", decimal)
+    return ScenarioLoader

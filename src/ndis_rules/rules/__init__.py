@@ -36,7 +36,7 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from .budgets import (
+from ..budgets import (
     Consumption,
     ContractIndex,
     Key,
@@ -48,17 +48,17 @@ from .budgets import (
     spcb_available,
     support_item_available,
 )
-from .catalogue import CatalogueItem
-from .channels import CHANNELS, base_action, severity_for
-from .codes import CODES, Code, render
-from .errors import InputError
-from .itemchecks import (
+from ..catalogue import CatalogueItem
+from ..channels import CHANNELS, base_action, severity_for
+from ..codes import CODES, Code, render
+from ..errors import InputError
+from ..itemchecks import (
     CatalogueContext,
     cancellation_findings,
     catalogue_findings,
     price_findings,
 )
-from .models import (
+from ..models import (
     CATEGORIES,
     CORE_CATEGORIES,
     CategoryBudget,
@@ -71,8 +71,8 @@ from .models import (
     Settings,
     is_valid_item_number,
 )
-from .money import Money
-from .outcomes import (
+from ..money import Money
+from ..outcomes import (
     Action,
     Draw,
     Finding,
@@ -83,14 +83,14 @@ from .outcomes import (
     TraceStep,
     outcome_of,
 )
-from .periods import (
+from ..periods import (
     DateRange,
     as_range,
     period_status,
     split_pro_rata,
     uncovered_days,
 )
-from .streamline import POOL_ONLY, WITH_PERIODS, WITHOUT_PERIODS, FundingFacts, select_step
+from ..streamline import POOL_ONLY, WITH_PERIODS, WITHOUT_PERIODS, FundingFacts, select_step
 
 __all__ = [
     "InvoiceAction",

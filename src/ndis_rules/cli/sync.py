@@ -12,7 +12,7 @@ docs/scenarios-sync.md "Command line").
 * ``sync apply`` (the same options, plus ``--out FILE`` and ``--expected-version N``) applies
   it: to a contract file (written atomically to ``--out``, by default over the input file) or
   through the SQLite repository with optimistic versioning
-  (:func:`~ndis_rules.sync_service.sync_apply`). Exit 0 applied (or nothing to apply), 1
+  (:func:`~ndis_rules.services.sync.sync_apply`). Exit 0 applied (or nothing to apply), 1
   refused (a conflict not accepted, or ``NEW_PLAN``: nothing is written), 2 bad input, a
   failed fetch or a stale contract (nothing is written).
 
@@ -42,13 +42,23 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .adapters.clock import DEFAULT_ZONE, SystemClock
-from .adapters.pace_jsondir import JsonDirPaceSource
-from .adapters.sqlite_store import SqliteContractRepository
-from .cli_common import iso_date as _date
-from .errors import InputError, input_error_from
-from .loading import read_contract, read_data
-from .merge import (
+from ..adapters.clock import DEFAULT_ZONE, SystemClock
+from ..adapters.pace_jsondir import JsonDirPaceSource
+from ..adapters.sqlite_store import SqliteContractRepository
+from ..errors import (
+    ContractNotFound,
+    InputError,
+    ParticipantNotFound,
+    SourceError,
+    SourceNotAuthorised,
+    SourcePayloadError,
+    SourceRefused,
+    SourceTimeout,
+    StoreError,
+    input_error_from,
+)
+from ..files.documents import read_contract, read_data
+from ..merge import (
     CONFLICT_CODES,
     ApplyRefused,
     BudgetChange,
@@ -64,19 +74,10 @@ from .merge import (
     preview,
     select_plan,
 )
-from .models import Contract, FundingPeriod
-from .pace import PacePlan, ParticipantRef
-from .store_errors import (
-    ContractNotFound,
-    ParticipantNotFound,
-    SourceError,
-    SourceNotAuthorised,
-    SourcePayloadError,
-    SourceRefused,
-    SourceTimeout,
-    StoreError,
-)
-from .sync_service import sync_apply
+from ..models import Contract, FundingPeriod
+from ..pace import PacePlan, ParticipantRef
+from ..services.sync import sync_apply
+from .common import iso_date as _date
 
 __all__ = [
     "change_set_to_dict",

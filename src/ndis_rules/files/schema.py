@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .claims import FILE_CODES
-from .codes import all_codes
-from .models import Contract, Invoice, Settings
+from ..claims import FILE_CODES
+from ..codes import all_codes
+from ..models import Contract, Invoice, Settings
 
 __all__ = ["CLAIMS_REPORT_SCHEMA", "DECISION_SCHEMA", "schemas", "write_schemas"]
 

@@ -14,16 +14,16 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .adapters.clock import DEFAULT_ZONE
-from .cli_common import iso_date as _date
-from .cli_common import today_from
-from .codes import CODES, all_codes
-from .errors import InputError, NdisRulesError
-from .loading import read_contract, read_invoices, read_settings
-from .models import Settings
-from .outcomes import InvoiceDecision
-from .rules import evaluate_batch
+from .. import __version__
+from ..adapters.clock import DEFAULT_ZONE
+from ..codes import CODES, all_codes
+from ..errors import InputError, NdisRulesError
+from ..files.documents import read_contract, read_invoices, read_settings
+from ..models import Settings
+from ..outcomes import InvoiceDecision
+from ..rules import evaluate_batch
+from .common import iso_date as _date
+from .common import today_from
 
 __all__ = ["main"]
 
@@ -93,7 +93,7 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_scenarios_run(args: argparse.Namespace, out: TextIO) -> int:
-    from .testing.scenarios import run_scenario_file, scenario_files
+    from ..testing.scenarios import run_scenario_file, scenario_files
 
     files = scenario_files(args.paths)
     if not files:
@@ -134,7 +134,7 @@ def _cmd_codes(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    from .schema import write_schemas
+    from ..files.schema import write_schemas
 
     for path in write_schemas(Path(args.out)):
         out.write(f"wrote {path}\n")
@@ -217,13 +217,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_INPUT
 
 
-from .cli_bookings import register as _register_bookings  # noqa: E402
+from .bookings import register as _register_bookings  # noqa: E402
 
 EXTRA_COMMANDS.append(_register_bookings)
-from .cli_claims import register as _register_claims  # noqa: E402
+from .claims import register as _register_claims  # noqa: E402
 
 EXTRA_COMMANDS.append(_register_claims)
-from .cli_sync import register as _register_sync  # noqa: E402
+from .sync import register as _register_sync  # noqa: E402
 
 EXTRA_COMMANDS.append(_register_sync)
 

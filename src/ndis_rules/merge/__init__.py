@@ -54,8 +54,8 @@ from typing import Any, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError, NdisRulesError, input_error_from
-from .models import (
+from ..errors import InputError, NdisRulesError, input_error_from
+from ..models import (
     CategoryBudget,
     Contract,
     DeliveredService,
@@ -64,9 +64,9 @@ from .models import (
     IsoDate,
     ServiceProviderCategoryBudget,
 )
-from .money import Money
-from .pace import PaceBudget, PaceFundingComponent, PacePlan
-from .periods import DateRange, find_gaps, find_overlaps
+from ..money import Money
+from ..pace import PaceBudget, PaceFundingComponent, PacePlan
+from ..periods import DateRange, find_gaps, find_overlaps
 
 __all__ = [
     "ACCEPTABLE_CODES",

@@ -30,36 +30,37 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from .adapters.clock import DEFAULT_ZONE
-from .bpr import BprResult, BprRow, read_bpr, split_row_at, write_bpr
-from .catalogue import (
+from ..adapters.clock import DEFAULT_ZONE
+from ..bpr import BprResult, BprRow, split_row_at, write_bpr
+from ..catalogue import (
     OPEN_END,
     STATES,
     Catalogue,
     CatalogueItem,
-    detect_and_load,
     normalise_region,
 )
-from .claims import (
+from ..claims import (
     ClaimsBook,
     ClaimsReport,
     RowOutcome,
     check_claims,
-    load_contracts,
 )
-from .cli_common import iso_date as _date
-from .cli_common import today_from
-from .daytypes import HolidayCalendar, NoHolidays
-from .errors import InputError
-from .itemchecks import CatalogueContext
-from .loading import read_settings
-from .models import Contract, Settings
-from .scaleout import (
+from ..daytypes import HolidayCalendar, NoHolidays
+from ..errors import InputError
+from ..files.bpr import read_bpr
+from ..files.catalogue import detect_and_load
+from ..files.contracts import load_contracts
+from ..files.documents import read_settings
+from ..itemchecks import CatalogueContext
+from ..models import Contract, Settings
+from ..services.scaleout import (
     CatalogueSpec,
     check_claims_parallel,
     check_claims_streamed,
     merge_reports,
 )
+from .common import iso_date as _date
+from .common import today_from
 
 __all__ = [
     "PROGRESS_MIN_BYTES",
@@ -97,7 +98,7 @@ def _catalogue_context(args: argparse.Namespace) -> CatalogueContext | None:
     calendar: HolidayCalendar = NoHolidays()
     if args.holidays:
         try:
-            from .adapters.holidays_au import HolidaysAuCalendar
+            from ..adapters.holidays_au import HolidaysAuCalendar
 
             calendar = HolidaysAuCalendar()
         except ImportError as exc:
@@ -379,7 +380,7 @@ def check_in_chunks(
     A row only ever meets the contracts of its own participant (NDISNumber), so the rows of
     different participants never compete for money: checking them participant by participant
     (each participant's rows in file order) and merging with
-    :func:`~ndis_rules.scaleout.merge_reports` gives exactly the report of one call.
+    :func:`~ndis_rules.services.scaleout.merge_reports` gives exactly the report of one call.
     """
     book = ClaimsBook(contracts)
     by_participant: dict[str, list[int]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from .adapters.clock import SystemClock
+from ..adapters.clock import SystemClock
 
 __all__ = ["iso_date", "today_from"]
 

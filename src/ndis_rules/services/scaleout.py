@@ -39,15 +39,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from ._gc import gc_paused
-from .bpr import BprFileError, _check_header, _load_text, read_record, read_records
-from .catalogue import detect_and_load
-from .claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
-from .daytypes import HolidayCalendar, NoHolidays
-from .errors import InputError
-from .itemchecks import CatalogueContext
-from .models import Contract, Settings, repeated
-from .money import Money
+from .._gc import gc_paused
+from ..bpr import BprFileError, _check_header, read_record
+from ..claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
+from ..daytypes import HolidayCalendar, NoHolidays
+from ..errors import InputError
+from ..files.bpr import load_text, read_records
+from ..files.catalogue import detect_and_load
+from ..itemchecks import CatalogueContext
+from ..models import Contract, Settings, repeated
+from ..money import Money
 
 __all__ = [
     "CatalogueSpec",
@@ -88,7 +89,7 @@ class CatalogueSpec:
 def _context(spec: CatalogueSpec) -> CatalogueContext:
     calendar: HolidayCalendar = NoHolidays()
     if spec.holidays:
-        from .adapters.holidays_au import HolidaysAuCalendar
+        from ..adapters.holidays_au import HolidaysAuCalendar
 
         calendar = HolidaysAuCalendar()
     return CatalogueContext(detect_and_load(spec.path), spec.region, spec.state, calendar)
@@ -413,7 +414,7 @@ def _groups(
     text_or_path: str | bytes | os.PathLike[str], partitions: int
 ) -> tuple[str, list[Group]]:
     source = str(text_or_path) if isinstance(text_or_path, Path) else None
-    text, name = _load_text(text_or_path, source)
+    text, name = load_text(text_or_path, source)
     if '"' in text:  # quoted cells may hold line breaks: use the full reader's split
         _, all_records = read_records(text, name)
         return name, list(partition_records(all_records, partitions))

@@ -5,14 +5,16 @@ batch "sync active plans" job against a PRODA gateway (spec/bookings.md, docs/bo
   requests :func:`~ndis_rules.bookings.plan_bookings` plans, and its findings. Exit 0 when no
   finding is an error, 1 when one is, 2 for bad input.
 * ``bookings sync --participants FILE --contracts DIR --gateway FILE [--today D] [--retries N]
-  [--plan-manager ID] [--format table|json]``: :func:`~ndis_rules.booking_sync.sync_active_plans`
+  [--plan-manager ID] [--format table|json]``:
+  :func:`~ndis_rules.services.bookings.sync_active_plans`
   with a progress display. Exit 0 when every participant was synchronised, 1 when any was not
   (failed, uncompleted, or without an active contract), 2 for bad input.
 
 The participants file is JSON: a list of objects with
 ``ndis_number``, ``name`` (the last name PRODA holds), ``date_of_birth`` (``YYYY-MM-DD``) and
 ``contracts`` (the ids of their contracts, found in the contracts folder). The contracts folder
-holds one contract per ``*.json`` file (read with :func:`~ndis_rules.loading.read_contract`).
+holds one contract per ``*.json`` file (read with
+:func:`~ndis_rules.files.documents.read_contract`).
 The gateway file is the JSON PRODA store of
 :class:`~ndis_rules.adapters.proda_jsonfile.JsonFileProdaGateway`: an offline stand-in for a
 real gateway (HICAPS/LanternPay), updated in place by the sync.
@@ -35,15 +37,15 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .adapters.clock import DEFAULT_ZONE, SystemClock
-from .adapters.proda_jsonfile import JsonFileProdaGateway
-from .booking_sync import ParticipantResult, SyncProgress, SyncReport, sync_active_plans
-from .bookings import BookingPlan, BookingRequest, ServiceBooking, plan_bookings
-from .cli_common import iso_date as _date
-from .errors import InputError, input_error_from
-from .loading import read_contract, read_data
-from .models import Contract, IsoDate
-from .proda import Participant, ProdaPlan
+from ..adapters.clock import DEFAULT_ZONE, SystemClock
+from ..adapters.proda_jsonfile import JsonFileProdaGateway
+from ..bookings import BookingPlan, BookingRequest, ServiceBooking, plan_bookings
+from ..errors import InputError, input_error_from
+from ..files.documents import read_contract, read_data
+from ..models import Contract, IsoDate
+from ..proda import Participant, ProdaPlan
+from ..services.bookings import ParticipantResult, SyncProgress, SyncReport, sync_active_plans
+from .common import iso_date as _date
 
 __all__ = [
     "ParticipantEntry",
