@@ -18,6 +18,8 @@ MOVED = [
     ("ndis_rules.claims", "load_contracts", "ndis_rules.files.contracts"),
     ("ndis_rules.store_errors", "StaleContractError", "ndis_rules.errors"),
     ("ndis_rules.store_errors", "ContractNotFound", "ndis_rules.errors"),
+    ("ndis_rules.scaleout", "check_records", "ndis_rules.services.scaleout"),
+    ("ndis_rules.scaleout", "check_claims_dask", "ndis_rules.services.scaleout"),
 ]
 
 
