@@ -54,6 +54,7 @@ SEVERITY: Final[Mapping[tuple[Channel, ProcessingMode | None], Mapping[Code, Sev
     ("bulk_import", None): {
         "SUPPORT_ITEM_BUDGET_EXCEEDED": "error",
         "UNDO_CANCEL_PROVIDER_BUDGET": "error",
+        "NO_CATALOGUE_FOR_DATE": "warning",
     },
     ("streamline", "automated"): {"UNDO_CANCEL_PROVIDER_BUDGET": "error"},
 }

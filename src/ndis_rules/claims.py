@@ -50,6 +50,7 @@ from typing import Any, Final
 from ._compat import forward
 from ._gc import gc_paused
 from .bpr import BprIssue, BprResult, BprRow
+from .checkrun import CheckRun
 from .errors import InputError
 from .itemchecks import CatalogueContext
 from .models import CORE_CATEGORIES, ClaimLine, Contract, Invoice, ManagementType, Settings
@@ -105,6 +106,8 @@ class RowOutcome:
         invoice: the id of the invoice the row was grouped into.
         issues: the reader's errors and warnings for the row (each with row and column).
         decision: the engine's line decision (``None`` when the engine did not see the row).
+        service_from, service_to: SupportsDeliveredFrom and SupportsDeliveredTo as ISO dates
+            (the cells as read when the reader rejected the row).
     """
 
     row: int
@@ -123,6 +126,8 @@ class RowOutcome:
     invoice: str | None = None
     issues: tuple[BprIssue, ...] = ()
     decision: LineDecision | None = field(default=None, compare=False)
+    service_from: str = ""
+    service_to: str = ""
 
     @property
     def draws_text(self) -> str:
@@ -138,6 +143,8 @@ class RowOutcome:
             "participant": self.participant,
             "claim_reference": self.claim_reference,
             "item": self.item,
+            "service_from": self.service_from,
+            "service_to": self.service_to,
             "amount": str(self.amount) if self.amount is not None else None,
             "outcome": self.outcome,
             "codes": list(self.codes),
@@ -201,10 +208,12 @@ class ClaimsSummary:
 
 @dataclass(frozen=True, slots=True)
 class ClaimsReport:
-    """One :class:`RowOutcome` per data row, in file order, and the summary."""
+    """One :class:`RowOutcome` per data row, in file order, and the summary; ``run`` says what
+    the check ran with and what it did not check (set by the command line)."""
 
     rows: tuple[RowOutcome, ...]
     summary: ClaimsSummary
+    run: CheckRun | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -212,8 +221,12 @@ class ClaimsReport:
         return self.summary.errors > 0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: ``{"summary": {...}, "rows": [...]}``."""
-        return {"summary": self.summary.to_dict(), "rows": [r.to_dict() for r in self.rows]}
+        """JSON-ready form: ``{"summary": {...}, "rows": [...]}``, and ``"run"`` when known."""
+        out: dict[str, Any] = {"summary": self.summary.to_dict()}
+        if self.run is not None:
+            out["run"] = self.run.to_dict()
+        out["rows"] = [r.to_dict() for r in self.rows]
+        return out
 
 
 # -- the book of contracts ----------------------------------------------------------------------
@@ -395,6 +408,8 @@ def _rejected(result: BprResult) -> RowOutcome:
         participant=_cell(result, 1),
         claim_reference=_cell(result, 5),
         item=_cell(result, 4),
+        service_from=_cell(result, 2),
+        service_to=_cell(result, 3),
         amount=None,
         outcome="error",
         codes=codes,
@@ -424,6 +439,8 @@ def _no_contract(result: BprResult, row: BprRow) -> RowOutcome:
         participant=row.ndis_number,
         claim_reference=row.claim_reference,
         item=row.support_number,
+        service_from=row.supports_delivered_from.isoformat(),
+        service_to=row.supports_delivered_to.isoformat(),
         amount=row.amount,
         outcome="error",
         codes=codes,
@@ -521,6 +538,8 @@ def _decided(
         participant=row.ndis_number,
         claim_reference=row.claim_reference,
         item=row.support_number,
+        service_from=row.supports_delivered_from.isoformat(),
+        service_to=row.supports_delivered_to.isoformat(),
         amount=ld.amount,
         outcome=outcome,
         codes=codes,

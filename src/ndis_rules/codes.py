@@ -58,6 +58,7 @@ Code = Literal[
     "CANCELLATION_REASON_REQUIRED",
     "DUPLICATE_INVOICE",
     "DUPLICATE_LINE",
+    "NO_CATALOGUE_FOR_DATE",
 ]
 
 
@@ -259,6 +260,13 @@ CODES: Final[Mapping[Code, CodeSpec]] = {
         "item, quantity and rate.",
         "warning",
         "validation.md §8",
+    ),
+    "NO_CATALOGUE_FOR_DATE": CodeSpec(
+        "No catalogue given covers {day} (the line runs {from} to {to}; the catalogues cover "
+        "{covered}): item, price limit, claim type and day type were not checked for this line.",
+        "warning",
+        "validation.md §8",
+        ours=True,
     ),
 }
 

@@ -21,6 +21,7 @@ from typing import Final
 from .catalogue import Catalogue, CatalogueItem, RegionError
 from .codes import Code
 from .daytypes import HolidayCalendar, NoHolidays, day_type, item_day_type
+from .editions import CatalogueSet
 from .models import ClaimLine
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "CatalogueContext",
     "cancellation_findings",
     "catalogue_findings",
+    "coverage_findings",
     "price_findings",
 ]
 
@@ -45,7 +47,11 @@ _MAX_DAYS_CHECKED: Final = 366
 class CatalogueContext:
     """The catalogue a validation uses, and where the participant is: ``region`` picks the price
     column (a state code, ``national``, ``remote`` or ``very_remote``), ``state`` the public
-    holidays (``holidays`` calendar; without one, only weekends are known)."""
+    holidays (``holidays`` calendar; without one, only weekends are known).
+
+    When ``catalogue`` is a :class:`~ndis_rules.editions.CatalogueSet` (several files, or one
+    with its effective dates), a line with a date no edition covers gets
+    ``NO_CATALOGUE_FOR_DATE`` instead of the catalogue checks."""
 
     catalogue: Catalogue
     region: str = "national"
@@ -133,7 +139,11 @@ def catalogue_item(
 def catalogue_findings(
     ctx: CatalogueContext, line: ClaimLine
 ) -> tuple[CatalogueItem | None, Conditions]:
-    """Item validity on the dates, claim type allowed by the item's flags, and day type."""
+    """Item validity on the dates, claim type allowed by the item's flags, and day type; for a
+    :class:`~ndis_rules.editions.CatalogueSet`, first that a catalogue covers the dates."""
+    gap = coverage_findings(ctx, line)
+    if gap:
+        return None, gap
     item, out = catalogue_item(ctx, line)
     if item is None:
         return None, out
@@ -174,6 +184,28 @@ def catalogue_findings(
     return item, out
 
 
+def coverage_findings(ctx: CatalogueContext, line: ClaimLine) -> Conditions:
+    """``NO_CATALOGUE_FOR_DATE`` when a day of the line is covered by none of the catalogue
+    editions given (only for a :class:`~ndis_rules.editions.CatalogueSet`)."""
+    catalogue = ctx.catalogue
+    if not isinstance(catalogue, CatalogueSet):
+        return []
+    day = catalogue.uncovered(line.from_, max(line.from_, line.to))
+    if day is None:
+        return []
+    return [
+        (
+            "NO_CATALOGUE_FOR_DATE",
+            {
+                "day": str(day),
+                "from": str(line.from_),
+                "to": str(line.to),
+                "covered": catalogue.covered_text(),
+            },
+        )
+    ]
+
+
 def price_findings(
     ctx: CatalogueContext, item: CatalogueItem, line: ClaimLine, management: str
 ) -> Conditions:
@@ -181,6 +213,15 @@ def price_findings(
     quotable items and items without a price have no limit)."""
     if management == "self":
         return []
+    if line.to > line.from_:  # a line over two catalogue years meets both years' limits
+        later = ctx.catalogue.item(item.number, line.to)
+        if later is not None and later != item:
+            found = _price_findings(ctx, item, line)
+            return found or _price_findings(ctx, later, line)
+    return _price_findings(ctx, item, line)
+
+
+def _price_findings(ctx: CatalogueContext, item: CatalogueItem, line: ClaimLine) -> Conditions:
     try:
         limit = item.price(ctx.region)
     except RegionError as exc:

@@ -29,7 +29,7 @@ from ndis_rules.claims import (
 )
 from ndis_rules.cli import claims as cli_claims
 from ndis_rules.cli import main
-from ndis_rules.cli.claims import check_in_chunks, format_claims_csv
+from ndis_rules.cli.claims import CSV_COLUMNS, check_in_chunks, format_claims_csv
 from ndis_rules.errors import InputError
 from ndis_rules.files.bpr import read_bpr
 from ndis_rules.files.catalogue import detect_and_load
@@ -358,7 +358,7 @@ def test_check_table(book_report: ClaimsReport) -> None:
     assert "draws 160.00 from 01:plan FP2" in text  # the price warning row
     assert "BPR_INVALID_ROW: row 16, SupportsDeliveredFrom: no such date" in text
     assert not any(line.startswith("row 2 ") for line in lines)  # allowed rows are counted only
-    assert lines[-1].startswith("15 allowed line(s) not shown")
+    assert "15 allowed line(s) not shown (use --format json or csv for every line)" in lines
 
 
 def test_check_json_is_one_document(book_report: ClaimsReport) -> None:
@@ -376,11 +376,15 @@ def test_check_json_is_one_document(book_report: ClaimsReport) -> None:
 def test_check_csv_one_row_per_input_row() -> None:
     code, text = check_book("--format", "csv")
     assert code == 1
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["row", "outcome", "codes", "draws", "message"]
+    rows = [r for r in csv.reader(io.StringIO(text)) if not r[0].startswith("#")]
+    assert rows[0] == list(CSV_COLUMNS)
     assert [int(r[0]) for r in rows[1:]] == list(range(2, 32))
-    assert rows[1][:4] == ["2", "allowed", "", "140.46 from 01:plan FP2"]
-    assert rows[15][1:3] == ["error", "BPR_INVALID_ROW"]
+    assert rows[1] == [
+        "2", "allowed", "431111111", "INV-S-1001", "01_011_0107_1_1", "2025-11-03",
+        "2025-11-03", "140.46", "", "140.46 from 01:plan FP2", "",
+    ]
+    assert rows[15][:2] == ["16", "error"] and rows[15][8] == "BPR_INVALID_ROW"
+    assert rows[15][5] == "2025/11/31"  # the cell as read: the reader rejected it
 
 
 def test_csv_cells_are_neutralised() -> None:
@@ -389,7 +393,10 @@ def test_csv_cells_are_neutralised() -> None:
     )
     summary = ClaimsSummary(1, 0, 0, 1, {"X": 1}, {"X": "error"}, Money(0), 0, 0)
     text = format_claims_csv(ClaimsReport((row,), summary))
-    assert list(csv.reader(io.StringIO(text)))[1] == ["2", "error", "X", "", "'=HYPERLINK(1)"]
+    assert list(csv.reader(io.StringIO(text)))[1] == [
+        "2", "error", "431234567", "INV-1", "01_011_0107_1_1", "", "", "", "X", "",
+        "'=HYPERLINK(1)",
+    ]
 
 
 def test_check_exit_0_when_no_row_is_an_error(tmp_path: Path) -> None:

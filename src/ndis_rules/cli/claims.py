@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import sys
@@ -30,6 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from .. import __version__
 from ..adapters.clock import DEFAULT_ZONE
 from ..bpr import BprResult, BprRow, split_row_at, write_bpr
 from ..catalogue import (
@@ -39,13 +41,14 @@ from ..catalogue import (
     CatalogueItem,
     normalise_region,
 )
+from ..checkrun import CheckRun
 from ..claims import (
     ClaimsBook,
     ClaimsReport,
     RowOutcome,
     check_claims,
 )
-from ..daytypes import HolidayCalendar, NoHolidays
+from ..editions import CatalogueSet
 from ..errors import InputError
 from ..files.bpr import read_bpr
 from ..files.catalogue import detect_and_load
@@ -57,12 +60,14 @@ from ..services.scaleout import (
     CatalogueSpec,
     check_claims_parallel,
     check_claims_streamed,
+    load_catalogue_context,
     merge_reports,
 )
 from .common import iso_date as _date
 from .common import today_from
 
 __all__ = [
+    "CSV_COLUMNS",
     "PROGRESS_MIN_BYTES",
     "check_in_chunks",
     "format_claims_csv",
@@ -84,28 +89,54 @@ _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 # -- claims check -------------------------------------------------------------------------------
-def _catalogue_context(args: argparse.Namespace) -> CatalogueContext | None:
+def _catalogue_spec(args: argparse.Namespace) -> CatalogueSpec | None:
+    """The catalogue files, region, state and holidays of the options (``None``: no catalogue);
+    option errors are input errors."""
     state: str | None = args.state.strip().upper() if args.state else None
     if state is not None and state not in STATES:
         raise InputError(f"unknown state {args.state!r}: expected one of {', '.join(STATES)}")
-    if args.catalogue is None:
+    if not args.catalogue:
         if args.region or state or args.holidays:
             raise InputError("--region, --state and --holidays need --catalogue FILE")
         return None
     if args.holidays and state is None:
         raise InputError("--holidays needs --state (public holidays differ by state)")
-    catalogue = detect_and_load(args.catalogue)
-    calendar: HolidayCalendar = NoHolidays()
-    if args.holidays:
-        try:
-            from ..adapters.holidays_au import HolidaysAuCalendar
-
-            calendar = HolidaysAuCalendar()
-        except ImportError as exc:
-            raise InputError(f"--holidays: {exc}") from None
     region = args.region or state or "national"
     normalise_region(region)  # an unknown region is an input error, not a price finding
-    return CatalogueContext(catalogue, region=region, state=state, holidays=calendar)
+    first, *more = args.catalogue
+    return CatalogueSpec(first, region, state, bool(args.holidays), more=tuple(more))
+
+
+def _catalogue_context(args: argparse.Namespace) -> CatalogueContext | None:
+    spec = _catalogue_spec(args)
+    if spec is None:
+        return None
+    try:
+        return load_catalogue_context(spec)
+    except ImportError as exc:  # --holidays without the 'holidays' extra
+        raise InputError(f"--holidays: {exc}") from None
+
+
+def _check_run(
+    args: argparse.Namespace,
+    context: CatalogueContext | None,
+    today: date,
+    settings: Settings | None,
+) -> CheckRun:
+    catalogue = context.catalogue if context is not None else None
+    return CheckRun.build(
+        tool_version=__version__,
+        today=today,
+        catalogues=catalogue.editions if isinstance(catalogue, CatalogueSet) else (),
+        region=context.region if context is not None else None,
+        state=context.state if context is not None else None,
+        holidays=bool(args.holidays),
+        settings=settings,
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings | None:
+    return read_settings(args.settings) if getattr(args, "settings", None) else None
 
 
 def _draws_or_target(r: RowOutcome) -> str:
@@ -120,6 +151,10 @@ def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool
         f"{s.allowed} allowed, {s.warnings} warning, {s.errors} error",
         f"claimable {s.claimable} over {s.contracts} contract(s), {s.invoices} invoice(s)",
     ]
+    run = report.run
+    if run is not None and run.not_checked:
+        out.append("not checked (the result says nothing about these):")
+        out.extend(f"  {n.check}: {n.reason}" for n in run.not_checked)
     if s.by_code:
         out.append("lines by rule code:")
         width = max(len(c) for c in s.by_code)
@@ -158,6 +193,13 @@ def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool
     if hidden:
         out.append("")
         out.append(f"{hidden} allowed line(s) not shown (use --format json or csv for every line)")
+    if run is not None:
+        out.append("")
+        out.append("checked with:")
+        facts = [r for r in run.rows() if r[0] != "not checked"]  # those are listed on top
+        width = max(len(r[0]) for r in facts)
+        for key, first, *rest in facts:
+            out.append(f"  {key:<{width}}  {first}" + (": " + ", ".join(rest) if rest else ""))
     return "\n".join(out)
 
 
@@ -166,11 +208,35 @@ def _safe(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
-def format_claims_csv(report: ClaimsReport) -> str:
-    """One CSV row per input row: row, outcome, codes, draws, message (formulas neutralised)."""
+#: The columns of the CSV report, after its ``#`` lines.
+CSV_COLUMNS: Final = (
+    "row",
+    "outcome",
+    "participant",
+    "claim_reference",
+    "item",
+    "service_from",
+    "service_to",
+    "amount",
+    "codes",
+    "draws",
+    "message",
+)
+
+
+def format_claims_csv(report: ClaimsReport, *, source: str = "") -> str:
+    """One CSV row per input row: row, outcome, participant, claim reference, item, service
+    dates, amount, codes, draws, message (formulas neutralised). When the report knows its run,
+    ``#`` lines come first: the file checked, the tool, *today*, the catalogues, region, state,
+    settings and the checks that did not run (a spreadsheet shows them above the table;
+    ``pandas.read_csv(..., comment="#")`` skips them)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["row", "outcome", "codes", "draws", "message"])
+    if report.run is not None:
+        writer.writerow(["# ndis-rules claims check", _safe(source)])
+        for key, *values in report.run.rows():
+            writer.writerow([f"# {key}", *(_safe(v) for v in values)])
+    writer.writerow(CSV_COLUMNS)
     for r in report.rows:
         writer.writerow(
             [
@@ -178,6 +244,12 @@ def format_claims_csv(report: ClaimsReport) -> str:
                 for cell in (
                     str(r.row),
                     r.outcome,
+                    r.participant,
+                    r.claim_reference,
+                    r.item,
+                    r.service_from,
+                    r.service_to,
+                    str(r.amount) if r.amount is not None else "",
                     " ".join(r.codes),
                     r.draws_text,
                     " | ".join(r.messages),
@@ -199,20 +271,17 @@ def _workers(text: str) -> int:
 
 def _check_with_workers(
     args: argparse.Namespace,
-    context: CatalogueContext | None,
+    spec: CatalogueSpec | None,
     contracts: list[Contract],
     today: date,
+    settings: Settings | None,
 ) -> ClaimsReport:
-    spec = (
-        CatalogueSpec(args.catalogue, context.region, context.state, bool(args.holidays))
-        if context is not None
-        else None
-    )
     return check_claims_parallel(
         Path(args.file),
         contracts,
         workers=args.workers,
         as_of=today,
+        settings=settings,
         catalogue=spec,
         explain=args.explain,
         keep="flagged" if args.format == "table" else "all",
@@ -223,16 +292,19 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if args.format in ("table", "csv") and not args.explain:
         return _check_streamed(args, out)
     if args.workers > 1:
+        spec = _catalogue_spec(args)
         context = _catalogue_context(args)
+        settings = _settings(args)
         contracts = load_contracts(args.contracts)
         today_: date = today_from(args)
-        report = _check_with_workers(args, context, contracts, today_)
-        return _write_report(args, out, report)
+        report = _check_with_workers(args, spec, contracts, today_, settings)
+        return _write_report(args, out, report, _check_run(args, context, today_, settings))
     with _progress(out, Path(args.file)) as progress:
         progress.stage(
             "loading the catalogue and contracts" if args.catalogue else "loading contracts"
         )
         context = _catalogue_context(args)
+        settings = _settings(args)
         contracts = load_contracts(args.contracts)
         progress.stage(f"reading {args.file}")
         results = read_bpr(Path(args.file), source=args.file)
@@ -243,15 +315,21 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                 results,
                 contracts,
                 as_of=today,
+                settings=settings,
                 catalogue=context,
                 explain=args.explain,
                 advance=progress.advance,
             )
         else:
             report = check_claims(
-                results, contracts, as_of=today, catalogue=context, explain=args.explain
+                results,
+                contracts,
+                as_of=today,
+                settings=settings,
+                catalogue=context,
+                explain=args.explain,
             )
-    return _write_report(args, out, report)
+    return _write_report(args, out, report, _check_run(args, context, today, settings))
 
 
 def _check_streamed(args: argparse.Namespace, out: TextIO) -> int:
@@ -263,31 +341,33 @@ def _check_streamed(args: argparse.Namespace, out: TextIO) -> int:
             "loading the catalogue and contracts" if args.catalogue else "loading contracts"
         )
         context = _catalogue_context(args)
+        settings = _settings(args)
         contracts = load_contracts(args.contracts)
         today: date = today_from(args)
-        spec = (
-            CatalogueSpec(args.catalogue, context.region, context.state, bool(args.holidays))
-            if context is not None and args.workers > 1
-            else None
-        )
+        spec = _catalogue_spec(args) if args.workers > 1 else None
         progress.stage(f"checking {args.file}")
         streamed = check_claims_streamed(
             Path(args.file),
             contracts,
             as_of=today,
             keep="flagged" if args.format == "table" else "all",
+            settings=settings,
             catalogue=spec if spec is not None else context,
             workers=args.workers,
             advance=progress.advance if progress.live else None,
         )
-    return _write_report(args, out, ClaimsReport(streamed.rows, streamed.summary))
+    report = ClaimsReport(streamed.rows, streamed.summary)
+    return _write_report(args, out, report, _check_run(args, context, today, settings))
 
 
-def _write_report(args: argparse.Namespace, out: TextIO, report: ClaimsReport) -> int:
+def _write_report(
+    args: argparse.Namespace, out: TextIO, report: ClaimsReport, run: CheckRun
+) -> int:
+    report = dataclasses.replace(report, run=run)
     if args.format == "json":
         out.write(json.dumps(report.to_dict(), indent=2) + "\n")
     elif args.format == "csv":
-        out.write(format_claims_csv(report))
+        out.write(format_claims_csv(report, source=args.file))
     else:
         out.write(format_claims_table(report, source=args.file, explain=args.explain) + "\n")
     return EXIT_ERRORS if report.has_errors else EXIT_OK
@@ -528,7 +608,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     k.add_argument(
         "--contracts", required=True, help="folder of contract JSON files, or an SQLite store"
     )
-    k.add_argument("--catalogue", help="NDIS Support Catalogue file (.csv or .xlsx)")
+    k.add_argument(
+        "--catalogue",
+        action="append",
+        help="NDIS Support Catalogue file (.csv or .xlsx); repeat it for several financial years: "
+        "each line is checked against the one in force on its dates",
+    )
     k.add_argument(
         "--region", help="price column: a state, national, remote or very_remote (default: --state)"
     )
@@ -538,6 +623,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="public holidays of --state from the 'holidays' package (extra: holidays)",
     )
+    k.add_argument("--settings", help="settings JSON file (default: the default settings)")
     k.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
     k.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
     k.add_argument("--format", default="table", choices=["table", "json", "csv"])

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..catalogue import XLSX_SHEETS, Catalogue, CatalogueError, CatalogueItem, items_from_records
+from ..editions import CatalogueSet, edition_of
 
-__all__ = ["detect_and_load", "load_csv", "load_xlsx"]
+__all__ = ["detect_and_load", "load_csv", "load_editions", "load_xlsx"]
 
 
 def load_csv(
@@ -112,6 +113,18 @@ def detect_and_load(path: str | os.PathLike[str]) -> Catalogue:
         "expected .csv or .xlsx",
         source=Path(path).name,
     )
+
+
+def load_editions(paths: Sequence[str | os.PathLike[str]]) -> CatalogueSet:
+    """Load one or more catalogue files as a :class:`~ndis_rules.editions.CatalogueSet`: each
+    file an edition whose effective dates come from its file name (financial year) or its items'
+    dates (:func:`~ndis_rules.editions.edition_of`).
+
+    Raises:
+        CatalogueError: a file cannot be read, holds no item, or two files take effect on the
+            same day.
+    """
+    return CatalogueSet([edition_of(detect_and_load(p), Path(p).name) for p in paths])
 
 
 def _read_text(value: str | os.PathLike[str] | bytes, source: str | None) -> tuple[str, str]:

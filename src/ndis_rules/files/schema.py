@@ -9,7 +9,7 @@ Examples:
     >>> schemas()["contract"]["title"]
     'Contract'
     >>> sorted(schemas()["claims-report"]["properties"])
-    ['rows', 'summary']
+    ['rows', 'run', 'summary']
 """
 
 from __future__ import annotations
@@ -123,9 +123,92 @@ CLAIMS_REPORT_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "summary": {"$ref": "#/$defs/ClaimsSummary"},
+        "run": {"$ref": "#/$defs/CheckRun"},
         "rows": {"type": "array", "items": {"$ref": "#/$defs/RowOutcome"}},
     },
     "$defs": {
+        "CheckRun": {
+            "description": "what the check ran with and what it did not check (always written "
+            "by the command line)",
+            "type": "object",
+            "required": [
+                "tool",
+                "tool_version",
+                "today",
+                "channel",
+                "catalogues",
+                "region",
+                "state",
+                "public_holidays",
+                "settings",
+                "settings_changed",
+                "not_checked",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "tool": {"const": "ndis-rules"},
+                "tool_version": {"type": "string"},
+                "today": _DATE,
+                "channel": {"const": "bulk_import"},
+                "catalogues": {
+                    "description": "the catalogue files given, oldest first (empty: none)",
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/CatalogueEdition"},
+                },
+                "region": {
+                    "description": "the price column; null without a catalogue",
+                    "type": ["string", "null"],
+                },
+                "state": {"type": ["string", "null"]},
+                "public_holidays": {
+                    "description": "true when the state's public holidays were loaded",
+                    "type": "boolean",
+                },
+                "settings": {"type": "object", "description": "every setting as used"},
+                "settings_changed": {
+                    "type": "object",
+                    "description": "the settings that differ from the defaults",
+                },
+                "not_checked": {
+                    "description": "the checks that did not run, with the reason",
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["check", "reason"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "check": {"type": "string"},
+                            "reason": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+        "CatalogueEdition": {
+            "type": "object",
+            "required": [
+                "file",
+                "version",
+                "financial_year",
+                "effective_from",
+                "effective_to",
+                "items",
+                "basis",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "file": {"type": "string", "description": "the file name"},
+                "version": {
+                    "description": "the version the file name gives, or null",
+                    "type": ["string", "null"],
+                },
+                "financial_year": {"type": "string", "examples": ["2025-26"]},
+                "effective_from": _DATE,
+                "effective_to": _DATE,
+                "items": _COUNT,
+                "basis": {"enum": ["file name", "item dates"]},
+            },
+        },
         "ClaimsSummary": {
             "type": "object",
             "required": [
@@ -169,6 +252,8 @@ CLAIMS_REPORT_SCHEMA: dict[str, Any] = {
                 "participant",
                 "claim_reference",
                 "item",
+                "service_from",
+                "service_to",
                 "amount",
                 "outcome",
                 "codes",
@@ -184,6 +269,15 @@ CLAIMS_REPORT_SCHEMA: dict[str, Any] = {
                 "participant": {"type": "string"},
                 "claim_reference": {"type": "string"},
                 "item": {"type": "string"},
+                "service_from": {
+                    "description": "SupportsDeliveredFrom as an ISO date (the cell as read when "
+                    "the reader rejected the row)",
+                    "type": "string",
+                },
+                "service_to": {
+                    "description": "SupportsDeliveredTo, likewise",
+                    "type": "string",
+                },
                 "amount": {
                     "description": "null when the reader rejected the row",
                     "anyOf": [_MONEY, {"type": "null"}],

@@ -45,7 +45,7 @@ from ..claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
 from ..daytypes import HolidayCalendar, NoHolidays
 from ..errors import InputError
 from ..files.bpr import load_text, read_records
-from ..files.catalogue import detect_and_load
+from ..files.catalogue import load_editions
 from ..itemchecks import CatalogueContext
 from ..models import Contract, Settings, repeated
 from ..money import Money
@@ -59,6 +59,7 @@ __all__ = [
     "check_claims_streamed",
     "check_records",
     "combine_summaries",
+    "load_catalogue_context",
     "merge_reports",
     "partition_contracts",
     "partition_records",
@@ -72,27 +73,39 @@ Record = tuple[int, list[str]]
 @dataclass(frozen=True)
 class CatalogueSpec:
     """How a worker builds its catalogue checks: the catalogue file (loaded once per process),
-    the price region, the state, and whether to use the ``holidays`` package for that state.
-    A spec, not a loaded catalogue, travels to workers: it is small and always picklable."""
+    the price region, the state, and whether to use the ``holidays`` package for that state;
+    ``more``: further catalogue files (e.g. the next financial year's). The files are loaded as
+    a :class:`~ndis_rules.editions.CatalogueSet`: each line is checked against the edition in
+    force on its dates. A spec, not a loaded catalogue, travels to workers: it is small and
+    always picklable."""
 
     path: str
     region: str = "national"
     state: str | None = None
     holidays: bool = False
+    more: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every catalogue file of the spec, ``path`` first."""
+        return (self.path, *self.more)
 
     def context(self) -> CatalogueContext:
         """The catalogue context (the catalogue file is read once per process)."""
         return _context(self)
 
 
-@functools.cache
-def _context(spec: CatalogueSpec) -> CatalogueContext:
+def load_catalogue_context(spec: CatalogueSpec) -> CatalogueContext:
+    """The catalogue context of a spec, loaded now (:meth:`CatalogueSpec.context` caches it)."""
     calendar: HolidayCalendar = NoHolidays()
     if spec.holidays:
         from ..adapters.holidays_au import HolidaysAuCalendar
 
         calendar = HolidaysAuCalendar()
-    return CatalogueContext(detect_and_load(spec.path), spec.region, spec.state, calendar)
+    return CatalogueContext(load_editions(spec.paths), spec.region, spec.state, calendar)
+
+
+_context = functools.cache(load_catalogue_context)
 
 
 def _participant_key(text: str | None) -> str:

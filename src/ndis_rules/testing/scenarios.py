@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..catalogue import Catalogue
 from ..daytypes import HolidayList
 from ..errors import InputError, input_error_from
-from ..files.catalogue import detect_and_load
+from ..files.catalogue import load_editions
 from ..files.documents import load_yaml_or_json as _yaml_load
 from ..itemchecks import CatalogueContext
 from ..models import Channel, Contract, Invoice, IsoDate, ProcessingMode, Settings
@@ -134,6 +134,11 @@ class Scenario(_Strict):
         default=None,
         description="an NDIS Support Catalogue file (CSV or XLSX), relative to "
         "the scenario file: turns on the catalogue checks",
+    )
+    catalogue_files: list[str] = Field(
+        default_factory=list,
+        description="further catalogue files (e.g. the next financial year's): each line is "
+        "checked against the one in force on its dates",
     )
     region: str = Field(
         default="national",
@@ -239,20 +244,29 @@ def _parse_one(doc: Mapping[str, Any], source: str, n: int, base: Path | None) -
         raise InputError(f"{label}: needs a contract (inline) or a contract_file", source=source)
     if scenario.catalogue_file is not None:
         _catalogue(Path(scenario.base) / scenario.catalogue_file)  # a bad file fails here
+    if scenario.catalogue_files:
+        _catalogues(tuple(Path(scenario.base) / f for f in scenario.catalogue_files))
     return scenario
 
 
 @functools.cache
 def _catalogue(path: Path) -> Catalogue:
-    return detect_and_load(path)
+    return load_editions([path])
+
+
+@functools.cache
+def _catalogues(paths: tuple[Path, ...]) -> Catalogue:
+    return load_editions(paths)
 
 
 def catalogue_context(scenario: Scenario) -> CatalogueContext | None:
     """The catalogue checks a scenario asks for (``catalogue_file``), or ``None``."""
-    if scenario.catalogue_file is None:
+    files = [scenario.catalogue_file] if scenario.catalogue_file else []
+    files += scenario.catalogue_files
+    if not files:
         return None
     return CatalogueContext(
-        _catalogue(Path(scenario.base) / scenario.catalogue_file),
+        _catalogues(tuple(Path(scenario.base) / f for f in files)),
         region=scenario.region,
         state=scenario.state,
         holidays=HolidayList(scenario.public_holidays),
