@@ -29,6 +29,7 @@ from typing import Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .codes import BOOKING_SPECS, BookingCode, CodeSpec, RefusalCode
 from .errors import NdisRulesError
 from .models import (
     CategoryBudget,
@@ -39,7 +40,7 @@ from .models import (
     SupportItemBudget,
 )
 from .money import Money, total
-from .outcomes import Finding, Severity
+from .outcomes import Finding
 
 __all__ = [
     "BOOKING_CODES",
@@ -74,38 +75,6 @@ BookingStatus = Literal["pending", "success", "failed", "inactive"]
 SourceKind = Literal["budget", "support", "external"]
 ProdaStatusCode = Literal["INPR", "APAP", "APRO", "APAC", "APRC", "APPR", "REJT", "CMPD", "DELE"]
 
-#: Planning finding codes (the ``code`` of a :class:`~ndis_rules.outcomes.Finding`).
-BookingCode = Literal[
-    "SELF_MANAGED_NO_BOOKING",
-    "STATED_REMAINDER_UNBOOKABLE",
-    "BOOKING_DATES_INVALID",
-    "PLACEHOLDER_TOTAL",
-    "BOOKED_AT_SUPPORT_LEVEL",
-    "BOOKING_MANAGEMENT_UNKNOWN",
-    "BOOKINGS_EXCEED_BUDGET",
-    "PLAN_MANAGED_NEEDS_STANDARD_BOOKING",
-    "PACE_PLAN_NO_BOOKING",
-]
-
-#: Lifecycle refusal codes (the ``code`` of a :class:`BookingRuleError`).
-RefusalCode = Literal[
-    "START_DATE_LOCKED",
-    "END_DATE_EARLIER_REFUSED",
-    "MANAGEMENT_TYPE_LOCKED",
-    "ALREADY_ENDED_EARLY",
-    "END_DATE_IN_PAST",
-    "END_DATE_NOT_EARLIER",
-    "BOOKING_DATES_INVALID",
-    "BOOKING_HAS_PAYMENTS",
-    "BOOKING_INACTIVE",
-    "BOOKING_REJECTED",
-    "ALREADY_LINKED",
-    "BUDGET_NOT_FOUND",
-    "CATEGORY_MISMATCH",
-    "PARTICIPANT_MISMATCH",
-    "MANAGEMENT_CONFLICT",
-]
-
 #: Support category of Capacity Building Choice and Control (plan management fees).
 PLAN_MANAGEMENT_CATEGORY: Final = "14"
 #: A contract total at or below this is a placeholder ("pop in a $1 value", seed 002).
@@ -132,65 +101,13 @@ _MANAGEMENT_OF_TYPE: Final[Mapping[str, ManagementType]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _CodeSpec:
-    severity: Severity
-    template: str
-
-
-#: Per planning code: default severity and message template (``str.format`` over the facts).
-BOOKING_CODES: Final[Mapping[BookingCode, _CodeSpec]] = {
-    "SELF_MANAGED_NO_BOOKING": _CodeSpec(
-        "warning",
-        "{source} is self-managed: self-managed funds are not booked in PRODA, so no service "
-        "booking is planned for it.",
-    ),
-    "STATED_REMAINDER_UNBOOKABLE": _CodeSpec(
-        "warning",
-        "Category {category} ({management}) totals {total} but its stated items allocate only "
-        "{allocated}: the remaining {remainder} cannot be synced with PRODA and is not booked.",
-    ),
-    "BOOKING_DATES_INVALID": _CodeSpec(
-        "error",
-        "{source}: booking dates {start} to {end_inclusive} are not valid ({problem}); "
-        "no booking is planned for it.",
-    ),
-    "PLACEHOLDER_TOTAL": _CodeSpec(
-        "warning",
-        "The contract total {total} looks like a placeholder ({problem}): no booking is planned "
-        "for budgets that are not on the contract yet.",
-    ),
-    "BOOKED_AT_SUPPORT_LEVEL": _CodeSpec(
-        "info",
-        "Category {category} ({management}) has stated items: it is booked at the support level "
-        "only, and its total {total} stays on the contract without a booking.",
-    ),
-    "BOOKING_MANAGEMENT_UNKNOWN": _CodeSpec(
-        "error",
-        "{source}: the management type is not set and category {category} has {count} "
-        "budgets to take it from; set the support's management type to plan its booking.",
-    ),
-    "BOOKINGS_EXCEED_BUDGET": _CodeSpec(
-        "warning",
-        "Bookings planned for category {category} ({management}) add up to {booked}, more than "
-        "its budget of {total}: PRODA may refuse them.",
-    ),
-    "PLAN_MANAGED_NEEDS_STANDARD_BOOKING": _CodeSpec(
-        "warning",
-        "Plan-managed bookings need a standard booking under Capacity Building Choice and Control "
-        "(category 14) between the plan manager and the participant; none is planned.",
-    ),
-    "PACE_PLAN_NO_BOOKING": _CodeSpec(
-        "info",
-        "Contract {contract} is a PACE plan: PACE plans are claimed without PRODA service "
-        "bookings, so none is planned.",
-    ),
-}
+#: Per planning code: its spec (default severity, message template, what to do).
+BOOKING_CODES: Final[Mapping[BookingCode, CodeSpec]] = BOOKING_SPECS
 
 
 def _finding(code: BookingCode, **facts: str) -> Finding:
     spec = BOOKING_CODES[code]
-    return Finding(code, spec.severity, spec.template.format(**facts), dict(facts))
+    return Finding(code, spec.default_severity, spec.template.format(**facts), dict(facts))
 
 
 class _Model(BaseModel):

@@ -78,7 +78,7 @@ def severity_for(
         table = SEVERITY.get(key)
         if table and code in table:
             return table[code]
-    return CODES[code].severity
+    return CODES[code].default_severity
 
 
 def base_action(

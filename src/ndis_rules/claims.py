@@ -51,6 +51,7 @@ from ._compat import forward
 from ._gc import gc_paused
 from .bpr import BprIssue, BprResult, BprRow
 from .checkrun import CheckRun
+from .codes import FileCode, ReportCode
 from .errors import InputError
 from .itemchecks import CatalogueContext
 from .models import CORE_CATEGORIES, ClaimLine, Contract, Invoice, ManagementType, Settings
@@ -73,13 +74,17 @@ __all__ = [
 ]
 
 #: The bulk payment request reader rejected the row (each message names the row and column).
-BPR_INVALID_ROW: Final = "BPR_INVALID_ROW"
+BPR_INVALID_ROW: Final[FileCode] = "BPR_INVALID_ROW"
 #: The reader warned about the row (e.g. an NDIS number not starting 43): the row is flagged.
-BPR_ROW_WARNING: Final = "BPR_ROW_WARNING"
+BPR_ROW_WARNING: Final[FileCode] = "BPR_ROW_WARNING"
 #: No contract of the row's participant at all: the NDIA would reject the line (C22).
-NO_CONTRACT_FOR_PARTICIPANT: Final = "NO_CONTRACT_FOR_PARTICIPANT"
+NO_CONTRACT_FOR_PARTICIPANT: Final[FileCode] = "NO_CONTRACT_FOR_PARTICIPANT"
 #: Codes of the bulk check itself (file level), beside the engine's rule codes.
-FILE_CODES: Final = (BPR_INVALID_ROW, BPR_ROW_WARNING, NO_CONTRACT_FOR_PARTICIPANT)
+FILE_CODES: Final[tuple[FileCode, ...]] = (
+    BPR_INVALID_ROW,
+    BPR_ROW_WARNING,
+    NO_CONTRACT_FOR_PARTICIPANT,
+)
 
 _CHANNEL: Final = "bulk_import"
 
@@ -116,9 +121,9 @@ class RowOutcome:
     item: str
     amount: Money | None
     outcome: Outcome
-    codes: tuple[str, ...]
+    codes: tuple[ReportCode, ...]
     messages: tuple[str, ...]
-    message_codes: tuple[str, ...] = ()
+    message_codes: tuple[ReportCode, ...] = ()
     message_severities: tuple[Severity, ...] = ()
     draws: tuple[Draw, ...] = ()
     contract: str | None = None
@@ -429,7 +434,7 @@ def _no_contract(result: BprResult, row: BprRow) -> RowOutcome:
         f"row {result.row_number}: no contract for participant {row.ndis_number}: "
         "the NDIA would reject the line (C22, no plan covers the support dates)"
     )
-    codes: tuple[str, ...] = (NO_CONTRACT_FOR_PARTICIPANT,)
+    codes: tuple[ReportCode, ...] = (NO_CONTRACT_FOR_PARTICIPANT,)
     messages: tuple[str, ...] = (message,)
     if result.warnings:
         codes += (BPR_ROW_WARNING,)
@@ -522,9 +527,9 @@ def _decided(
 ) -> RowOutcome:
     row = result.row
     assert row is not None
-    codes = ld.codes
+    codes: tuple[ReportCode, ...] = ld.codes
     messages = tuple(f.message for f in ld.findings)
-    message_codes = ld.codes
+    message_codes: tuple[ReportCode, ...] = ld.codes
     severities: tuple[Severity, ...] = tuple(f.severity for f in ld.findings)
     outcome = ld.outcome
     if result.warnings:

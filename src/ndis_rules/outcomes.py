@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from .codes import FindingCode
 from .money import Money
 
 __all__ = [
@@ -49,9 +50,10 @@ def outcome_of(severities: Iterable[str]) -> Outcome:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One rule's finding on a line: a stable code, its severity in this channel, a message
-    rendered from the facts, and the facts themselves (all strings; money as ``"123.45"``)."""
+    rendered from the facts, and the facts themselves (all strings; money as ``"123.45"``).
+    ``code`` is a rule code or a booking-planning code (:mod:`ndis_rules.codes`)."""
 
-    code: str
+    code: FindingCode
     severity: Severity
     message: str
     facts: Mapping[str, str] = field(default_factory=dict)
@@ -134,7 +136,7 @@ class LineDecision:
     trace: tuple[TraceStep, ...] = ()
 
     @property
-    def codes(self) -> tuple[str, ...]:
+    def codes(self) -> tuple[FindingCode, ...]:
         """The codes of the findings, in the order found."""
         return tuple(f.code for f in self.findings)
 

@@ -1,4 +1,4 @@
-"""The set of rule codes is pinned: removing or renaming one is a visible diff."""
+"""Every code of every family is pinned: removing or renaming one is a visible diff."""
 
 from __future__ import annotations
 
@@ -6,16 +6,37 @@ import json
 import re
 from pathlib import Path
 
-from ndis_rules.codes import CODES, all_codes, render
+import pytest
+
+from ndis_rules.codes import CODES, FAMILIES, Family, all_codes, codes_of, render
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "codes.json"
 
 
-def test_codes_are_pinned() -> None:
-    pinned = json.loads(SNAPSHOT.read_text())
-    current = list(all_codes())
-    assert [c for c in pinned if c not in current] == [], "a code was removed or renamed"
-    assert current[: len(pinned)] == pinned, "new codes go at the end of the snapshot"
+def pinned() -> dict[str, list[str]]:
+    data = json.loads(SNAPSHOT.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_snapshot_pins_every_family() -> None:
+    assert list(pinned()) == list(FAMILIES)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_codes_are_pinned(family: Family) -> None:
+    pins = pinned()[family]
+    current = list(codes_of(family))
+    assert [c for c in pins if c not in current] == [], f"a {family} code was removed or renamed"
+    assert current[: len(pins)] == pins, "new codes go at the end of their family's list"
+    assert current == pins, f"pin the new {family} code(s) at the end of tests/snapshots/codes.json"
+
+
+def test_the_rule_codes_keep_their_first_pins() -> None:
+    """The rule codes pinned before the other families joined the registry, in their order."""
+    first = pinned()["rule"][:33]
+    assert first[0] == "INVALID_LINE" and first[-1] == "DUPLICATE_LINE"
+    assert list(all_codes())[:33] == first
 
 
 def test_every_code_has_a_spec_and_upper_snake_name() -> None:

@@ -13,6 +13,7 @@ from typing import Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..codes import ConflictCode
 from ..models import CategoryBudget, FundingPeriod, IsoDate
 from ..money import Money
 
@@ -28,17 +29,7 @@ __all__ = [
     "PlanFields",
 ]
 
-ConflictCode = Literal[
-    "TOTAL_BELOW_DELIVERED",
-    "PERIOD_HAS_DELIVERED",
-    "DELIVERED_OUTSIDE_DATES",
-    "SPCB_REALIGN_NEEDED",
-    "BOOKING_LOCKS_MANAGEMENT",
-    "NEW_PLAN",
-    "PLAN_PERIODS_INVALID",
-    "AMBIGUOUS_MATCH",
-]
-#: Every conflict code, in a stable order.
+#: Every conflict code (:data:`ndis_rules.codes.ConflictCode`), in a stable order.
 CONFLICT_CODES: Final[tuple[str, ...]] = get_args(ConflictCode)
 #: Codes a caller may accept; ``NEW_PLAN`` never can (a reassessment is never merged).
 ACCEPTABLE_CODES: Final = frozenset(CONFLICT_CODES) - {"NEW_PLAN"}

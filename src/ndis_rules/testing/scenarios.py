@@ -326,7 +326,7 @@ def compare_line(key: str, exp: LineExpectation, got: LineDecision) -> list[str]
             f"got {sorted(codes)}"
         )
     if exp.severities:
-        sev = {f.code: f.severity for f in got.findings}
+        sev: dict[str, str] = {f.code: f.severity for f in got.findings}
         for code, s in exp.severities.items():
             if sev.get(code) != s:
                 out.append(f"line {key}: {code} expected severity {s}, got {sev.get(code)}")
