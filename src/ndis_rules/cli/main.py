@@ -16,7 +16,7 @@ from typing import TextIO
 
 from .. import __version__
 from ..adapters.clock import DEFAULT_ZONE
-from ..codes import CODES, all_codes
+from ..codes import FAMILIES, registry, severity_changes
 from ..errors import InputError, NdisRulesError
 from ..files.documents import read_contract, read_invoices, read_settings
 from ..models import Settings
@@ -115,21 +115,28 @@ def _cmd_scenarios_run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_codes(args: argparse.Namespace, out: TextIO) -> int:
+    specs = registry(args.family)
     if args.format == "json":
         data = [
             {
-                "code": c,
-                "severity": CODES[c].severity,
-                "source": CODES[c].source,
-                "ndia_rejection": CODES[c].ndia_rejection,
-                "template": CODES[c].template,
+                "code": s.code,
+                "severity": s.severity,
+                "source": s.source,
+                "ndia_rejection": s.ndia_rejection,
+                "template": s.template,
+                "family": s.family,
+                "severity_changes": list(severity_changes(s.code)) if s.family == "rule" else [],
+                "what_to_do": s.what_to_do,
+                "ours": s.ours,
             }
-            for c in all_codes()
+            for s in specs
         ]
         out.write(json.dumps(data, indent=2) + "\n")
     else:
-        for c in all_codes():
-            out.write(f"{c:<36} {CODES[c].severity:<8} {CODES[c].source}\n")
+        for s in specs:
+            ndia = f"  prevents NDIA {s.ndia_rejection}" if s.ndia_rejection else ""
+            out.write(f"{s.family:<8} {s.code:<36} {s.severity or '-':<8} {s.source}{ndia}\n")
+            out.write(f"{'':<8} what to do: {s.what_to_do}\n")
     return EXIT_OK
 
 
@@ -181,8 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-v", "--verbose", action="store_true")
     r.set_defaults(handler=_cmd_scenarios_run)
 
-    c = sub.add_parser("codes", help="list the rule codes")
+    c = sub.add_parser(
+        "codes", help="list every code (rule, conflict, booking, refusal, file) and what to do"
+    )
     c.add_argument("--format", default="table", choices=["table", "json"])
+    c.add_argument("--family", choices=FAMILIES, help="only the codes of this family")
     c.set_defaults(handler=_cmd_codes)
 
     sc = sub.add_parser("schema", help="write the JSON Schemas of the input models")
