@@ -454,6 +454,13 @@ def _place_in_periods(
     return [(bp.position[touching[s.index].id], s.days, s.amount, s.quantity) for s in split]
 
 
+def _draw(w: _Work, draw: Draw) -> None:
+    """Keep a draw of the line; a part of 0.00 (a one-cent line split over two periods) draws
+    nothing, so no draw of 0.00 is ever reported (found by the draws property)."""
+    if draw.amount.cents:
+        w.draws.append(draw)
+
+
 def _provider_checks(
     w: _Work,
     ledger: Ledger,
@@ -633,21 +640,21 @@ def _fund_part(
     pool_note = f" and the core flexible pool has {pool}" if pool is not None else ""
     match step.draws:
         case "own":
-            w.draws.append(Draw(own_name, amount, period_id))
+            _draw(w, Draw(own_name, amount, period_id))
         case "own_and_pool":
             from_own = max(Money(0), min(own, amount))
             from_pool = amount - from_own
             if from_own:
-                w.draws.append(Draw(own_name, from_own, period_id))
-            w.draws.append(Draw(pool_name, from_pool, period_id))
+                _draw(w, Draw(own_name, from_own, period_id))
+            _draw(w, Draw(pool_name, from_pool, period_id))
             common |= {"from_budget": _m(from_own), "from_pool": _m(from_pool)}
         case "pool":
-            w.draws.append(Draw(pool_name, amount, None))
+            _draw(w, Draw(pool_name, amount, None))
             common |= {"from_budget": "0.00", "from_pool": _m(amount)}
         case "current_period":
             assert bp is not None and current_pos is not None and current_avail is not None
             period_id = bp.periods[current_pos].id
-            w.draws.append(Draw(own_name, amount, period_id))
+            _draw(w, Draw(own_name, amount, period_id))
             common |= {
                 "expired_period": period.id if period else "",
                 "period": period_id,
