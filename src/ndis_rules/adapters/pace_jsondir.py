@@ -30,7 +30,7 @@ Examples:
     ...     "participant": {"ndisNumber": "430000001", "lastName": "Citizen",
     ...                     "dateOfBirth": "1990-01-31"},
     ...     "plans": [{"planNumber": "P1", "ndisNumber": "430000001", "startDate": "2025-07-01",
-    ...                "endDate": "2026-06-30", "totalFunding": 12.5}]}))
+    ...                "endDate": "2026-06-30", "totalFunding": "12,5"}]}))
     >>> try:
     ...     JsonDirPaceSource(d).plans_for(who)
     ... except SourcePayloadError as exc:
