@@ -296,9 +296,6 @@ def _hours_minutes(text: str) -> Decimal:
     return _check_units(Decimal(minutes * 100 // 60).scaleb(-2), "Hours")
 
 
-_PRICE: Final = re.compile(r"^\$?\d{1,7}(\.\d{1,2})?$", re.ASCII)
-
-
 def _unit_price(value: object) -> Money:
     if isinstance(value, Money):
         price = value
@@ -311,17 +308,18 @@ def _unit_price(value: object) -> Money:
         text = value.strip()
         if not text:
             raise ValueError("the unit price is missing")
-        if not _PRICE.match(text):
+        try:  # the one money parser (ndis_rules.parsing): "70,23" is refused, "1,234.56" read
+            price = Money.parse(text)
+        except ValueError as exc:
             raise ValueError(
-                f"UnitPrice must be up to 7 digits and 2 decimals such as 70.23, got {text!r}"
-            )
-        price = Money.parse(text)
+                f"UnitPrice must be up to 7 digits and 2 decimals such as 70.23: {exc}"
+            ) from None
     else:
         raise ValueError(f"UnitPrice must be text such as '70.23', not {type(value).__name__}")
     if price.cents <= 0:
         raise ValueError(f"UnitPrice must be more than zero, got {price}")
     if price.cents >= 10**9:
-        raise ValueError(f"UnitPrice has more than 7 digits: {price}")
+        raise ValueError(f"UnitPrice must be up to 7 digits and 2 decimals: {price} has more")
     return price
 
 
