@@ -52,6 +52,7 @@ from ._compat import forward
 from .errors import InputError
 from .items import parse_item_number
 from .money import Money, line_amount
+from .parsing import check_date_bounds, parse_decimal
 from .periods import DateRange, split_pro_rata
 
 __getattr__ = forward("ndis_rules.files.bpr", ("read_bpr", "read_records"))
@@ -62,17 +63,25 @@ __all__ = [
     "COLUMNS",
     "GST_CODES",
     "MAX_ROWS_PER_FILE",
+    "MONTH_FIRST_HINT",
     "BprFileError",
     "BprIssue",
+    "BprRecords",
     "BprResult",
+    "BprResults",
     "BprRow",
     "SplitRow",
+    "UnclosedRecord",
+    "check_date_order",
     "decode_text",
+    "file_findings",
     "is_valid_abn",
+    "month_first_rows",
     "parse_bpr",
     "parse_bpr_date",
     "parse_records",
     "read_record",
+    "split_lines",
     "split_row_at",
     "write_bpr",
 ]
@@ -154,7 +163,7 @@ def _digits(value: object, what: str, *, exactly: int | None = None, most: int =
     if not text:
         raise ValueError(f"{what} is missing")
     if not text.isascii() or not text.isdigit():
-        raise ValueError(f"{what} must be digits only, got {text!r}")
+        raise ValueError(f"{what} must be digits only (0-9)")
     if exactly is not None and len(text) != exactly:
         raise ValueError(f"{what} must be {exactly} digits, got {len(text)}")
     if len(text) > most:
@@ -180,7 +189,8 @@ _DATE_FORMATS: Final = (
 def parse_bpr_date(value: object) -> date:
     """A BPR date: ``YYYY/MM/DD``, ``YYYY-MM-DD`` or ``DD/MM/YYYY`` (or a ``date``).
 
-    Two-digit years, month-first dates and impossible dates are refused.
+    Two-digit years, month-first dates, impossible dates and dates outside 1900-01-01 ..
+    2100-12-31 (:func:`ndis_rules.parsing.check_date_bounds`) are refused.
 
     Examples:
         >>> parse_bpr_date("2025/08/04") == parse_bpr_date("04/08/2025") == date(2025, 8, 4)
@@ -193,7 +203,7 @@ def parse_bpr_date(value: object) -> date:
     if isinstance(value, datetime):
         raise ValueError("expected a date, got a date and time")
     if isinstance(value, date):
-        return value
+        return check_date_bounds(value)
     text = _text(value)
     if not text:
         raise ValueError("the date is missing")
@@ -201,9 +211,10 @@ def parse_bpr_date(value: object) -> date:
         match = pattern.match(text)
         if match:
             try:
-                return date(int(match[y]), int(match[m]), int(match[d]))
+                day = date(int(match[y]), int(match[m]), int(match[d]))
             except ValueError:
                 raise ValueError(f"no such date: {text!r}") from None
+            return check_date_bounds(day)
     raise ValueError(f"expected a date as YYYY/MM/DD, YYYY-MM-DD or DD/MM/YYYY, got {text!r}")
 
 
@@ -242,10 +253,8 @@ def _amount_of_units(value: object, what: str) -> Decimal | None:
         raise ValueError(f"{what}: a float is not exact; give a string such as '1.50'")
     if isinstance(value, bool):
         raise ValueError(f"{what}: expected a number, got a boolean")
-    if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, Decimal):
-        number = value
+    if isinstance(value, (int, Decimal)):
+        number = parse_decimal(value, what=what)
     else:
         text = _text(value)
         if not text:
@@ -287,9 +296,6 @@ def _hours_minutes(text: str) -> Decimal:
     return _check_units(Decimal(minutes * 100 // 60).scaleb(-2), "Hours")
 
 
-_PRICE: Final = re.compile(r"^\$?\d{1,7}(\.\d{1,2})?$", re.ASCII)
-
-
 def _unit_price(value: object) -> Money:
     if isinstance(value, Money):
         price = value
@@ -302,17 +308,18 @@ def _unit_price(value: object) -> Money:
         text = value.strip()
         if not text:
             raise ValueError("the unit price is missing")
-        if not _PRICE.match(text):
+        try:  # the one money parser (ndis_rules.parsing): "70,23" is refused, "1,234.56" read
+            price = Money.parse(text)
+        except ValueError as exc:
             raise ValueError(
-                f"UnitPrice must be up to 7 digits and 2 decimals such as 70.23, got {text!r}"
-            )
-        price = Money.parse(text)
+                f"UnitPrice must be up to 7 digits and 2 decimals such as 70.23: {exc}"
+            ) from None
     else:
         raise ValueError(f"UnitPrice must be text such as '70.23', not {type(value).__name__}")
     if price.cents <= 0:
         raise ValueError(f"UnitPrice must be more than zero, got {price}")
     if price.cents >= 10**9:
-        raise ValueError(f"UnitPrice has more than 7 digits: {price}")
+        raise ValueError(f"UnitPrice must be up to 7 digits and 2 decimals: {price} has more")
     return price
 
 
@@ -593,96 +600,245 @@ def decode_text(data: bytes, name: str) -> str:
     raise BprFileError("not a text file (neither UTF-8, UTF-16 nor Windows-1252)", source=name)
 
 
-def parse_records(text: str, source: str = "<input>") -> list[tuple[int, list[str]]]:
+def parse_records(text: str, source: str = "<input>") -> BprRecords:
     """The data records of a BPR file's text, (row number, cells), with the header checked but
-    the rows not parsed yet (see :func:`read_record`).
+    the rows not parsed yet (see :func:`read_record`); blank rows are left out and listed in
+    the result's ``blank_rows`` and ``findings``.
 
     Raises:
-        BprFileError: not a BPR file (empty, or not the 16 BPR columns).
+        BprFileError: not a BPR file (empty, or not the 16 BPR columns), or a file whose dates
+            are written month-first (:func:`check_date_order`).
     """
-    records = _split_records(text.removeprefix("\ufeff"))
+    records, blank = split_lines(text.removeprefix("\ufeff"))
     if not records:
         raise BprFileError(
             "the file is empty: expected a header row of the 16 BPR columns", source=source
         )
     header_number, header = records[0]
     _check_header(header, source, header_number)
-    return records[1:]
+    out = BprRecords(records[1:])
+    check_date_order(out, source)
+    out.blank_rows = tuple(b for b in blank if b > header_number)
+    out.findings = file_findings(
+        len(out),
+        out.blank_rows,
+        [n for n, cells in out if isinstance(cells, UnclosedRecord)],
+    )
+    return out
 
 
-def parse_bpr(text: str, *, abn_required: bool = True, source: str = "<input>") -> list[BprResult]:
-    """The rows of a BPR file's text: one :class:`BprResult` per data row, in order (files,
-    bytes and paths are read by :func:`ndis_rules.files.bpr.read_bpr`).
+def file_findings(
+    data_rows: int, blank_rows: Sequence[int], unclosed_rows: Sequence[int] = ()
+) -> tuple[str, ...]:
+    """The reader's findings about a file as a whole, as sentences (each reported once)."""
+    out: list[str] = []
+    if blank_rows:
+        out.append(f"{len(blank_rows)} blank row(s) skipped: {_rows_text(blank_rows)}")
+    if unclosed_rows:
+        out.append(
+            f"{len(unclosed_rows)} row(s) with a quote not closed on its line, each an error "
+            f"(the rows after each were read on their own): {_rows_text(unclosed_rows)}"
+        )
+    if data_rows > MAX_ROWS_PER_FILE:
+        out.append(
+            f"the file has {data_rows:,} data rows: the NDIA accepts at most "
+            f"{MAX_ROWS_PER_FILE:,} per upload (ndis-rules claims write splits it into files "
+            "of 5,000)"
+        )
+    return tuple(out)
+
+
+def _rows_text(rows: Sequence[int], most: int = 10) -> str:
+    shown_rows = ", ".join(str(r) for r in rows[:most])
+    more = f" and {len(rows) - most} more" if len(rows) > most else ""
+    return f"row(s) {shown_rows}{more}"
+
+
+_DAY_MONTH_YEAR: Final = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$", re.ASCII)
+#: Cheap test for text that may hold a month-first date (a second number 13-31).
+MONTH_FIRST_HINT: Final = re.compile(r"(?<![\d/])\d{1,2}/(?:1[3-9]|2\d|3[01])/\d{4}", re.ASCII)
+
+
+def month_first_rows(records: Iterable[tuple[int, Sequence[str]]]) -> list[int]:
+    """The rows with a ``N/N/YYYY`` date that makes sense only month-first (its second number
+    is above 12 and its first is a month, e.g. ``9/13/2025``)."""
+    rows: list[int] = []
+    for number, cells in records:
+        for cell in cells[2:4]:
+            m = _DAY_MONTH_YEAR.match(cell)
+            if m and int(m[2]) > 12 and _is_date(int(m[3]), int(m[1]), int(m[2])):
+                rows.append(number)
+                break
+    return rows
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def check_date_order(records: Iterable[tuple[int, Sequence[str]]], source: str) -> None:
+    """Refuse a file whose dates are written month-first.
+
+    ``DD/MM/YYYY`` dates are read day-first (the Australian order the NDIA documents). When some
+    row has a date that only makes sense month-first (``9/13/2025``), the file was written
+    month-first and every other ``N/N/YYYY`` date in it would be read with day and month
+    swapped: the whole file is refused, naming the rows that prove it, rather than half
+    re-dated.
 
     Raises:
-        BprFileError: empty, or a header that is not the 16 BPR columns.
+        BprFileError: the rows that prove the file is month-first.
     """
-    return [
-        read_record(number, cells, abn_required=abn_required)
-        for number, cells in parse_records(text, source)
-    ]
+    rows = month_first_rows(records)
+    if rows:
+        raise BprFileError(
+            "the dates are written month-first (MM/DD/YYYY): "
+            f"{_rows_text(rows)} have a date whose second number is above 12. The reader reads "
+            "N/N/YYYY dates day-first (DD/MM/YYYY), so the other dates of this file would be "
+            "read with day and month swapped; nothing was read. Save the file with dates as "
+            "YYYY-MM-DD or DD/MM/YYYY and check it again",
+            source=source,
+            row=rows[0],
+            problems=[f"row {r}: a month-first date" for r in rows],
+        )
+
+
+def parse_bpr(text: str, *, abn_required: bool = True, source: str = "<input>") -> BprResults:
+    """The rows of a BPR file's text: one :class:`BprResult` per data row, in order (files,
+    bytes and paths are read by :func:`ndis_rules.files.bpr.read_bpr`), with the file-level
+    ``findings`` (blank rows skipped, more than 5,000 rows, unclosed quotes).
+
+    Raises:
+        BprFileError: empty, a header that is not the 16 BPR columns, or month-first dates.
+    """
+    records = parse_records(text, source)
+    out = BprResults(
+        read_record(number, cells, abn_required=abn_required) for number, cells in records
+    )
+    out.findings = records.findings
+    return out
 
 
 def read_record(number: int, cells: list[str], *, abn_required: bool = True) -> BprResult:
     """One data record (its row number and cells) read as
     :func:`ndis_rules.files.bpr.read_bpr` reads it."""
+    if isinstance(cells, UnclosedRecord):
+        column = COLUMNS[cells.column] if cells.column < len(COLUMNS) else ""
+        issue = BprIssue(
+            number,
+            column,
+            "a quote opened in this cell is not closed on its line (a BPR cell holds no line "
+            "break): the row cannot be read; the next line is read as the next row",
+        )
+        return BprResult(number, None, (issue,), (), tuple(cells))
     return _read_row(number, cells, abn_required=abn_required)
 
 
-def _split_records(text: str) -> list[tuple[int, list[str]]]:
-    """Split CSV text into records numbered 1, 2, ... (empty lines are skipped but counted).
+class UnclosedRecord(list[str]):
+    """The cells of a record whose quote (opened in cell ``column``, 0-based) is not closed on
+    its line: the cell runs to the end of the line and the record is an error."""
 
-    A small RFC 4180 reader that never raises: quotes may hold commas, quotes (doubled) and
-    line breaks; text after a closing quote is kept; an unclosed quote runs to the end.
+    column: int
+
+    def __init__(self, cells: Iterable[str], column: int) -> None:
+        super().__init__(cells)
+        self.column = column
+
+
+class BprRecords(list[tuple[int, list[str]]]):
+    """A file's data records, (row number, cells), in order, and what the reader found about
+    the file as a whole (:attr:`blank_rows`; :attr:`findings` as sentences)."""
+
+    blank_rows: tuple[int, ...] = ()
+    findings: tuple[str, ...] = ()
+
+
+class BprResults(list["BprResult"]):
+    """One :class:`BprResult` per data row, in order, and the file-level :attr:`findings` (blank
+    rows skipped, more rows than the NDIA accepts in one file)."""
+
+    findings: tuple[str, ...] = ()
+
+
+def _is_blank(cells: Sequence[str]) -> bool:
+    return all(not c.strip() for c in cells)
+
+
+def _split_records(text: str) -> list[tuple[int, list[str]]]:
+    """Split CSV text into records numbered by line, 1, 2, ... (blank lines, and lines of only
+    commas and spaces, are skipped but counted; :func:`split_lines` gives them).
+
+    A small RFC 4180 reader that never raises, and in which **every line is one record**: a BPR
+    cell never holds a line break, so a quote still open at the end of its line makes that
+    line an :class:`UnclosedRecord` (an error naming the row where the quote opened) and the
+    next line is read as the next record. Quotes may hold commas and doubled quotes; text after
+    a closing quote is kept. Lines end at CRLF, LF or CR.
     """
+    return split_lines(text)[0]
+
+
+def split_lines(text: str) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """The records of CSV text as :func:`_split_records` gives them, and the numbers of the
+    blank lines it skipped (the empty remainder after a final line break is not a line)."""
     records: list[tuple[int, list[str]]] = []
+    blank: list[int] = []
     n = len(text)
     i = 0
     number = 0
     while i < n:
         number += 1
-        c = text[i]
-        if c in "\r\n":  # an empty line: not a row
-            i += 2 if text.startswith("\r\n", i) else 1
-            continue
         row: list[str] = []
+        unclosed = -1
         while True:
             if i < n and text[i] == '"':
                 parts: list[str] = []
                 j = i + 1
                 while True:
-                    k = text.find('"', j)
-                    if k < 0:
-                        parts.append(text[j:])
-                        j = n
+                    m = _IN_QUOTES.match(text, j)
+                    assert m is not None
+                    parts.append(m.group())
+                    k = m.end()
+                    if k < n and text[k] == '"':
+                        if text.startswith('""', k):
+                            parts.append('"')
+                            j = k + 2
+                            continue
+                        j = k + 1
                         break
-                    parts.append(text[j:k])
-                    if text.startswith('""', k):
-                        parts.append('"')
-                        j = k + 2
-                        continue
-                    j = k + 1
+                    unclosed = len(row)  # the line (or the text) ended inside the quote
+                    j = k
                     break
-                m = _UNQUOTED.match(text, j)
-                assert m is not None
-                parts.append(m.group())
+                if unclosed < 0:
+                    m = _UNQUOTED.match(text, j)
+                    assert m is not None
+                    parts.append(m.group())
+                    j = m.end()
                 row.append("".join(parts))
-                i = m.end()
+                i = j
             else:
                 m = _UNQUOTED.match(text, i)
                 assert m is not None
                 row.append(m.group())
                 i = m.end()
-            if i < n and text[i] == ",":
+            if unclosed < 0 and i < n and text[i] == ",":
                 i += 1
                 continue
             break
-        records.append((number, row))
+        if unclosed >= 0:
+            records.append((number, UnclosedRecord(row, unclosed)))
+        elif _is_blank(row):
+            blank.append(number)
+        else:
+            records.append((number, row))
         if i < n:  # a line break ends the record
             i += 2 if text.startswith("\r\n", i) else 1
-    return records
+    return records, blank
 
 
+_IN_QUOTES: Final = re.compile(r'[^"\r\n]*')
 _UNQUOTED: Final = re.compile(r"[^,\r\n]*")
 
 
@@ -760,7 +916,7 @@ def _read_row(number: int, record: list[str], *, abn_required: bool) -> BprResul
     ndis = values.get("ndis_number")
     if isinstance(ndis, str) and not ndis.startswith("43"):
         warnings.append(
-            BprIssue(number, "NDISNumber", f"NDIS numbers usually start with 43, got {ndis}")
+            BprIssue(number, "NDISNumber", "NDIS numbers usually start with 43")
         )
     row: BprRow | None = None
     if not errors:

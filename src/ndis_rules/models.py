@@ -24,13 +24,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .money import Money, line_amount
+from .parsing import ParseError, parse_decimal, parse_iso_date
 
 __all__ = [
     "CATEGORIES",
@@ -95,38 +96,17 @@ def is_valid_item_number(item: str) -> bool:
 
 
 def _iso_date(value: object) -> object:
-    if isinstance(value, datetime):
-        raise ValueError("expected a date (YYYY-MM-DD), got a date and time")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            if len(value) != 10:
-                raise ValueError
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
-    raise ValueError(f"expected a date as YYYY-MM-DD, got {type(value).__name__} {value!r}")
+    try:
+        return parse_iso_date(value)
+    except ParseError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _exact_decimal(value: object) -> object:
-    if isinstance(value, float):
-        raise ValueError(
-            f'a float is not exact: write the number as a string such as "2.50" (got {value!r})'
-        )
-    if isinstance(value, bool):
-        raise ValueError("expected a number, got a bool")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f'expected a number such as "2.50", got {value!r}') from None
-        if not d.is_finite():
-            raise ValueError(f"expected a finite number, got {value!r}")
-        return d
-    return value
+    try:
+        return parse_decimal(value)
+    except (ParseError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _category(value: object) -> object:

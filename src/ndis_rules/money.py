@@ -17,7 +17,6 @@ Examples:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Final
@@ -26,6 +25,8 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from .parsing import ParseError, parse_money
+
 __all__ = ["LINE_ROUNDING", "ZERO", "Money", "allocate", "line_amount", "round_cents"]
 
 #: Rounding used for a line amount (quantity x unit price), once per line. The NDIA does not
@@ -33,7 +34,6 @@ __all__ = ["LINE_ROUNDING", "ZERO", "Money", "allocate", "line_amount", "round_c
 LINE_ROUNDING: Final = ROUND_HALF_UP
 
 _CENT = Decimal("0.01")
-_MONEY_RE: Final = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$", re.ASCII)
 
 
 class Money:
@@ -65,7 +65,9 @@ class Money:
     @classmethod
     def parse(cls, value: object) -> Money:
         """Parse ``"70.23"``, ``"$1,234.50"``, a ``Decimal`` with at most 2 places, or an ``int``
-        (whole dollars). Floats are refused.
+        (whole dollars) with :func:`ndis_rules.parsing.parse_money`: ``.`` decimals only,
+        thousands separators only between groups of three, less than ten billion dollars.
+        Floats are refused (``TypeError``); anything else is a ``ValueError``.
 
         Examples:
             >>> Money.parse("$1,234.5")
@@ -77,29 +79,14 @@ class Money:
         """
         if isinstance(value, Money):
             return value
-        if isinstance(value, float):
-            raise TypeError(
-                f'money must be a string or Decimal such as "70.23", not a float ({value!r})'
-            )
-        if isinstance(value, bool):
-            raise TypeError("money must be a string or Decimal, not a bool")
-        if isinstance(value, int):
-            return cls(value * 100)
-        if isinstance(value, Decimal):
-            return cls.from_decimal(value)
         if isinstance(value, str):
             fast = _plain_cents(value)
             if fast is not None:
                 return cls._of(fast)
-            text = value.strip().replace(",", "")
-            sign = ""
-            if text.startswith("-"):
-                sign, text = "-", text[1:]
-            text = sign + text.removeprefix("$")
-            if not _MONEY_RE.match(text):
-                raise ValueError(f'not an amount of money: {value!r} (expected e.g. "70.23")')
-            return cls.from_decimal(Decimal(text))
-        raise TypeError(f"money must be a string or Decimal, not {type(value).__name__}")
+        try:
+            return cls.from_decimal(parse_money(value))
+        except ParseError as exc:
+            raise ValueError(str(exc)) from None
 
     @classmethod
     def from_decimal(cls, value: Decimal) -> Money:
@@ -217,12 +204,12 @@ ZERO: Final = Money(0)
 
 
 def _plain_cents(text: str) -> int | None:
-    """Cents of a plain ``"-123.45"`` / ``"70.2"`` / ``"5"`` (ASCII digits, at most 12 before
+    """Cents of a plain ``"-123.45"`` / ``"70.2"`` / ``"5"`` (ASCII digits, at most 10 before
     the point and 2 after), or ``None`` for anything else (the full parser decides those)."""
     negative = text.startswith("-")
     body = text[1:] if negative else text
     whole, dot, frac = body.partition(".")
-    if not (0 < len(whole) <= 12 and whole.isascii() and whole.isdigit()):
+    if not (0 < len(whole) <= 10 and whole.isascii() and whole.isdigit()):
         return None
     cents = int(whole) * 100
     if dot:

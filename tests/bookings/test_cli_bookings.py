@@ -144,8 +144,8 @@ def test_plan_bad_input_names_file_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = json.loads(LEGACY.read_text())
-    data["support_items"][0]["rate"] = 232.35  # a float: refused
-    f = tmp_path / "float.json"
+    data["support_items"][0]["rate"] = "232,35"  # a decimal comma: refused, never 23235.00
+    f = tmp_path / "comma.json"
     f.write_text(json.dumps(data))
     code, text = run("bookings", "plan", "--contract", str(f))
     err = capsys.readouterr().err

@@ -173,12 +173,15 @@ def test_every_row_gets_a_result_with_row_numbers() -> None:
         + line(NDISNumber="x")
         + "\r\n"
         + line(GSTCode="P9")
+        + "4050000001,,,\n"
         + ",,,\n"
         + line()
     )
     results = read_bpr(text)
-    assert [r.row_number for r in results] == [2, 3, 5, 6, 7]  # line 4 is empty: not a row
+    # line 4 is empty and line 7 only commas: blank rows, skipped and reported once
+    assert [r.row_number for r in results] == [2, 3, 5, 6, 8]
     assert [r.ok for r in results] == [True, False, False, False, True]
+    assert results.findings == ("2 blank row(s) skipped: row(s) 4, 7",)
     assert results[2].errors[0].column == "GSTCode"
     assert str(results[2].errors[0]).startswith("row 5, GSTCode: ")
     short = results[3]
@@ -198,8 +201,11 @@ def test_quoted_cells_with_commas_and_line_breaks() -> None:
     assert [r.ok for r in results] == [True, True]
     assert results[0].row is not None and results[0].row.authorised_by == "Smith, Jo"
     assert results[1].row is not None and results[1].row.participant_approved == 'say "yes"'
-    [broken] = read_bpr(HEADER + "\n" + line(AuthorisedBy="two\nlines"))
+    # a BPR cell holds no line break: the quote is unclosed on row 2, and row 3 is read alone
+    broken, after = read_bpr(HEADER + "\n" + line(AuthorisedBy="two\nlines"))
     assert [e.column for e in broken.errors] == ["AuthorisedBy"]
+    assert "not closed on its line" in broken.errors[0].message
+    assert after.row_number == 3 and not after.ok
 
 
 def test_not_a_bpr_file() -> None:

@@ -128,8 +128,11 @@ def test_reader_never_loses_a_row(records: list[list[str]]) -> None:
     writer.writerow(COLUMNS)
     writer.writerows(records)
     results = read_bpr(out.getvalue())
-    # a record with no cell at all is written as an empty line, which is not a row
-    assert len(results) == sum(1 for r in records if r)
+    # a record of only empty or blank cells is a blank row: skipped and listed once; a cell
+    # with a line break makes its line an unclosed-quote error and the rest of it a row
+    blank = [r for r in records if all(not c.strip() for c in r)]
+    if not any("\r" in c or "\n" in c for r in records for c in r):
+        assert len(results) == len(records) - len(blank)
     for result in results:
         assert result.ok == (result.row is not None)
         assert result.ok or all(e.row_number == result.row_number for e in result.errors)
@@ -154,13 +157,19 @@ def test_reader_on_arbitrary_text_after_a_header(text: str) -> None:
     assert len(results) <= len(_split_records(HEADER + "\n" + text)) - 1
 
 
-@given(st.lists(st.lists(st.text(max_size=8), min_size=1, max_size=5), max_size=8))
+ONE_LINE_CELLS = st.text(max_size=8).filter(lambda c: "\r" not in c and "\n" not in c)
+
+
+@given(st.lists(st.lists(ONE_LINE_CELLS, min_size=1, max_size=5), max_size=8))
 def test_record_splitter_agrees_with_the_csv_module(records: list[list[str]]) -> None:
+    # on one-line cells (a BPR cell holds no line break), apart from blank rows, which skips
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(records)
     text = out.getvalue()
     mine = [r for _, r in _split_records(text)]
-    theirs = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+    theirs = [
+        r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)
+    ]
     assert mine == theirs
 
 

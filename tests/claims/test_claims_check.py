@@ -585,7 +585,8 @@ def _row_text(kind: str, n: int, quantity: int, day: int) -> str:
 def test_one_outcome_per_row_in_order(rows: list[tuple[str, int, int]]) -> None:
     lines = [_row_text(kind, n, q, d) for n, (kind, q, d) in enumerate(rows)]
     results = read_bpr(bpr(*lines))
-    data_rows = [i + 2 for i, line in enumerate(lines) if line]
+    # an empty line and a line of only commas are blank rows: skipped (and listed once)
+    data_rows = [i + 2 for i, line in enumerate(lines) if line.replace(",", "")]
     assert [r.row_number for r in results] == data_rows
     report = check_claims(results, [contract(total="1000.00")], as_of=TODAY)
     assert [r.row for r in report.rows] == data_rows

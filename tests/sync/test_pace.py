@@ -259,14 +259,26 @@ def test_jsondir_reads_participant_and_plan_files(tmp_path: Path) -> None:
 
 def test_jsondir_malformed_payload_names_file_and_field(tmp_path: Path) -> None:
     data = plan_data()
-    data["budgets"][0]["funding"]["periods"][1]["amount"] = 1500.5
-    _write(tmp_path / "430000001.json", {"participant": WHO_JSON, "plans": [data]})
+    data["budgets"][0]["funding"]["periods"][1]["amount"] = "HUGE"
+    text = json.dumps({"participant": WHO_JSON, "plans": [data]})
+    # a JSON integer of 4,400 digits: refused by the field's bound, no int-conversion crash
+    (tmp_path / "430000001.json").write_text(text.replace('"HUGE"', "1" + "0" * 4400))
     with pytest.raises(SourcePayloadError) as info:
         JsonDirPaceSource(tmp_path).plans_for(WHO)
     err = info.value
     assert err.source == "430000001.json"
     assert err.loc == ("plans", 0, "budgets", 0, "funding", "periods", 1, "amount")
     assert "430000001.json: plans.0.budgets.0.funding.periods.1.amount" in str(err)
+    assert "too large" in str(err) and len(str(err)) < 400
+
+
+def test_jsondir_reads_json_numbers_exactly(tmp_path: Path) -> None:
+    data = plan_data()
+    data["budgets"][0]["funding"]["periods"][1]["amount"] = "EXACT"
+    text = json.dumps({"participant": WHO_JSON, "plans": [data]})
+    (tmp_path / "430000001.json").write_text(text.replace('"EXACT"', "1500.10"))
+    [plan] = JsonDirPaceSource(tmp_path).plans_for(WHO)
+    assert str(plan.budgets[0].funding.periods[1].amount) == "1500.10"
 
 
 def test_jsondir_invalid_json_and_missing_directory(tmp_path: Path) -> None:

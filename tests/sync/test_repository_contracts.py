@@ -150,7 +150,7 @@ def test_jsonfile_writes_money_as_strings_and_leaves_no_temp_files(tmp_path: Pat
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [".lock", "C1.json"]
     data = json.loads((tmp_path / "C1.json").read_text())
-    assert data["total"] == "123456789012.34"
+    assert data["total"] == "9999999999.99"
     assert data["delivered"][0]["from"] == "2025-07-02"
 
 

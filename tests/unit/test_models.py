@@ -43,8 +43,15 @@ def test_json_round_trip() -> None:
 @pytest.mark.parametrize(
     ("over", "field", "needle"),
     [
-        ({"quantity": 1.5}, "lines.0.quantity", "float"),
-        ({"unit_price": 70.23}, "lines.0.unit_price", "float"),
+        ({"quantity": "1,5"}, "lines.0.quantity", "digits 0-9"),
+        ({"quantity": "1e30"}, "lines.0.quantity", "digits 0-9"),
+        ({"quantity": 1e30}, "lines.0.quantity", "too large"),
+        ({"quantity": "\u0661"}, "lines.0.quantity", "digits 0-9"),
+        ({"unit_price": "70,23"}, "lines.0.unit_price", "not an amount of money"),
+        ({"unit_price": 1e30}, "lines.0.unit_price", "too large"),
+        ({"to": "2025-W01-1"}, "lines.0.to", "YYYY-MM-DD"),
+        ({"to": "9999-12-31"}, "lines.0.to", "out of range"),
+        ({"to": "0002-01-01"}, "lines.0.to", "out of range"),
         ({"from": "01/08/2025"}, "lines.0.from", "YYYY-MM-DD"),
         ({"to": "2025-02-30"}, "lines.0.to", "YYYY-MM-DD"),
         ({"from": 20250801}, "lines.0.from", "YYYY-MM-DD"),
@@ -145,7 +152,7 @@ def test_files(tmp_path: Path) -> None:
         json.dumps(
             [
                 {"id": "I", "provider": "P", "lines": [line()]},
-                {"id": "J", "provider": "P", "lines": [line(quantity=2.5)]},
+                {"id": "J", "provider": "P", "lines": [line(quantity="2,5")]},
             ]
         )
     )

@@ -30,7 +30,7 @@ Examples:
     ...     "participant": {"ndisNumber": "430000001", "lastName": "Citizen",
     ...                     "dateOfBirth": "1990-01-31"},
     ...     "plans": [{"planNumber": "P1", "ndisNumber": "430000001", "startDate": "2025-07-01",
-    ...                "endDate": "2026-06-30", "totalFunding": 12.5}]}))
+    ...                "endDate": "2026-06-30", "totalFunding": "12,5"}]}))
     >>> try:
     ...     JsonDirPaceSource(d).plans_for(who)
     ... except SourcePayloadError as exc:
@@ -54,6 +54,7 @@ from ..errors import (
     SourceRefused,
 )
 from ..pace import PacePlan, ParticipantRef
+from ..parsing import ParseError, json_loads
 
 __all__ = ["JsonDirPaceSource", "PaceParticipantFile"]
 
@@ -114,13 +115,17 @@ class JsonDirPaceSource:
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceRefused(f"cannot read {path.name}: {exc}") from exc
         try:
-            # a JSON number with a fraction becomes a float, which the model refuses by name
-            return json.loads(text)
+            # numbers are read exactly from their text (ndis_rules.parsing.json_loads)
+            return json_loads(text)
         except json.JSONDecodeError as exc:
             raise SourcePayloadError(
                 f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                 source=path.name,
             ) from exc
+        except ParseError as exc:
+            raise SourcePayloadError(f"not valid JSON: {exc}", source=path.name) from None
+        except RecursionError:
+            raise SourcePayloadError("the JSON is nested too deeply", source=path.name) from None
 
     def plans_for(self, participant: ParticipantRef) -> list[PacePlan]:
         """The plans of every file whose participant matches all three details."""
@@ -134,6 +139,8 @@ class JsonDirPaceSource:
                 who = _Who.model_validate(data).participant
             except ValidationError as exc:
                 raise _payload_error(exc, path.name) from exc
+            except RecursionError:
+                raise SourcePayloadError("nested too deeply", source=path.name) from None
             if not who.matches(
                 participant.ndis_number, participant.last_name, participant.date_of_birth
             ):
@@ -142,6 +149,8 @@ class JsonDirPaceSource:
                 content = PaceParticipantFile.model_validate(data)
             except ValidationError as exc:
                 raise _payload_error(exc, path.name) from exc
+            except RecursionError:
+                raise SourcePayloadError("nested too deeply", source=path.name) from None
             if not content.authorised:
                 raise SourceNotAuthorised(
                     f"not authorised for participant {participant.ndis_number}: no plan manager "

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import ValidationError
 
 from ..bookings import BookingRequest, ServiceBooking
+from ..errors import input_error_from
+from ..parsing import json_loads
 from ..proda import GatewayError, GatewayUnavailable, Participant, ProdaGateway, ProdaPlan
 from .proda_memory import InMemoryProdaGateway
 
@@ -60,11 +62,18 @@ class JsonFileProdaGateway:
         except OSError as exc:
             raise GatewayUnavailable(f"{self.path}: cannot read ({exc.strerror})") from None
         try:
-            state = json.loads(text)
+            state = json_loads(text)
             if not isinstance(state, dict):
                 raise TypeError("the file does not hold a JSON object")
             gateway.load_state(state)
-        except (ValueError, TypeError, ValidationError) as exc:
+        except ValidationError as exc:
+            # name the fields, never their values (last names, dates of birth)
+            raise GatewayError(
+                f"{self.path}: not a PRODA store file ({input_error_from(exc, 'store')})"
+            ) from None
+        except RecursionError:
+            raise GatewayError(f"{self.path}: not a PRODA store file (nested too deeply)") from None
+        except (ValueError, TypeError) as exc:
             raise GatewayError(f"{self.path}: not a PRODA store file ({exc})") from None
         return gateway
 

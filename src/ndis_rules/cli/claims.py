@@ -50,7 +50,7 @@ from ..claims import (
 )
 from ..editions import CatalogueSet
 from ..errors import InputError
-from ..files.bpr import read_bpr
+from ..files.bpr import read_bpr, read_records
 from ..files.catalogue import detect_and_load
 from ..files.contracts import load_contracts
 from ..files.documents import read_settings
@@ -298,7 +298,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         contracts = load_contracts(args.contracts)
         today_: date = today_from(args)
         report = _check_with_workers(args, spec, contracts, today_, settings)
-        return _write_report(args, out, report, _check_run(args, context, today_, settings))
+        _, records = read_records(Path(args.file), args.file)  # its file-level findings
+        return _write_report(
+            args, out, report, _check_run(args, context, today_, settings), records.findings
+        )
     with _progress(out, Path(args.file)) as progress:
         progress.stage(
             "loading the catalogue and contracts" if args.catalogue else "loading contracts"
@@ -329,7 +332,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                 catalogue=context,
                 explain=args.explain,
             )
-    return _write_report(args, out, report, _check_run(args, context, today, settings))
+    return _write_report(
+        args, out, report, _check_run(args, context, today, settings), results.findings
+    )
 
 
 def _check_streamed(args: argparse.Namespace, out: TextIO) -> int:
@@ -357,19 +362,34 @@ def _check_streamed(args: argparse.Namespace, out: TextIO) -> int:
             advance=progress.advance if progress.live else None,
         )
     report = ClaimsReport(streamed.rows, streamed.summary)
-    return _write_report(args, out, report, _check_run(args, context, today, settings))
+    return _write_report(
+        args, out, report, _check_run(args, context, today, settings), streamed.findings
+    )
 
 
 def _write_report(
-    args: argparse.Namespace, out: TextIO, report: ClaimsReport, run: CheckRun
+    args: argparse.Namespace,
+    out: TextIO,
+    report: ClaimsReport,
+    run: CheckRun,
+    findings: Sequence[str] = (),
 ) -> int:
+    """The report in the chosen format, with the reader's file-level findings: a ``findings``
+    list in JSON, ``file:`` lines after the table's summary, stderr lines beside a CSV."""
     report = dataclasses.replace(report, run=run)
     if args.format == "json":
-        out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        data = report.to_dict()
+        data["findings"] = list(findings)
+        out.write(json.dumps(data, indent=2) + "\n")
     elif args.format == "csv":
         out.write(format_claims_csv(report, source=args.file))
+        for finding in findings:
+            sys.stderr.write(f"ndis-rules: note: {args.file}: {finding}\n")
     else:
-        out.write(format_claims_table(report, source=args.file, explain=args.explain) + "\n")
+        table = format_claims_table(report, source=args.file, explain=args.explain)
+        head, _, rest = table.partition("\n")
+        notes = "".join(f"\nfile: {finding}" for finding in findings)
+        out.write(head + notes + ("\n" + rest if rest else "") + "\n")
     return EXIT_ERRORS if report.has_errors else EXIT_OK
 
 
@@ -511,6 +531,8 @@ def _validated_rows(
 def _cmd_write(args: argparse.Namespace, out: TextIO) -> int:
     date_format = _DATE_FORMATS.get(args.date_format.upper(), args.date_format)
     results = read_bpr(Path(args.source), source=args.source)
+    for finding in results.findings:
+        out.write(f"file: {finding}\n")
     if args.contracts:
         kept, left_out = _validated_rows(args, results)
         return _write_files(args, out, date_format, kept, len(results), left_out)

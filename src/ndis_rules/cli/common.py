@@ -11,6 +11,7 @@ import argparse
 from datetime import date
 
 from ..adapters.clock import SystemClock
+from ..parsing import ParseError, parse_iso_date
 
 __all__ = ["iso_date", "today_from"]
 
@@ -18,11 +19,9 @@ __all__ = ["iso_date", "today_from"]
 def iso_date(text: str) -> date:
     """An argparse type: a date written ``YYYY-MM-DD``."""
     try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+        return parse_iso_date(text)
+    except ParseError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def today_from(args: argparse.Namespace) -> date:

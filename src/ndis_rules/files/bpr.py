@@ -4,10 +4,11 @@ model, the cell rules and the writer are the pure :mod:`ndis_rules.bpr`)."""
 from __future__ import annotations
 
 import os
+from datetime import date, datetime, time
 from pathlib import Path
 
 from .._gc import gc_paused
-from ..bpr import BprFileError, BprResult, decode_text, parse_bpr, parse_records
+from ..bpr import BprFileError, BprRecords, BprResults, decode_text, parse_bpr, parse_records
 
 __all__ = ["load_text", "read_bpr", "read_records"]
 
@@ -17,7 +18,7 @@ def read_bpr(
     *,
     abn_required: bool = True,
     source: str | None = None,
-) -> list[BprResult]:
+) -> BprResults:
     """Read a bulk payment request file: one :class:`BprResult` per data row, in order.
 
     Args:
@@ -42,7 +43,7 @@ def read_bpr(
 
 def read_records(
     text_or_path: str | bytes | os.PathLike[str], source: str | None = None
-) -> tuple[str, list[tuple[int, list[str]]]]:
+) -> tuple[str, BprRecords]:
     """The file's name and its data records, (row number, cells), with the header checked but
     the rows not parsed yet (see
     :func:`~ndis_rules.bpr.read_record`; :func:`read_bpr` is both in one).
@@ -74,4 +75,60 @@ def load_text(value: str | bytes | os.PathLike[str], source: str | None) -> tupl
             raise BprFileError(f"cannot read the file: {exc}", source=source or "<input>") from None
     else:
         raise BprFileError(f"expected CSV text, bytes or a path, not {type(value).__name__}")
+    if data[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
+        return _workbook_text(data, name), name
     return decode_text(data, name), name
+
+
+def _workbook_text(data: bytes, name: str) -> str:
+    """The first sheet of an Excel workbook given as a BPR, as CSV text (with the extra
+    ``xlsx``); without openpyxl, a :class:`BprFileError` saying how to export CSV."""
+    try:
+        import openpyxl
+    except ImportError:
+        raise BprFileError(
+            "this is an Excel workbook (.xlsx), not a CSV file: install the extra "
+            "(pip install 'ndis-rules[xlsx]') to read it, or open it in Excel and use "
+            "File > Save As > CSV UTF-8 (Comma delimited), then check the .csv file",
+            source=name,
+        ) from None
+    import csv
+    import io
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        for values in sheet.iter_rows(values_only=True):
+            writer.writerow([_cell_text(v) for v in values])
+        book.close()
+    except BprFileError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise BprFileError(
+            f"an Excel workbook that cannot be read ({type(exc).__name__})", source=name
+        ) from None
+    return out.getvalue()
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as the CSV text a spreadsheet's CSV export would give (exact: a number
+    stored as a binary float is written with its shortest repr, never more digits)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() != time():
+            raise BprFileError("a workbook cell holds a date and time, not a date")
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)

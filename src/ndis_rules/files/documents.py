@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError, input_error_from
 from ..models import Contract, Invoice, Settings
+from ..parsing import JSON_INT_DIGITS, ParseError, json_loads
 
 __all__ = [
     "parse_model",
@@ -36,12 +37,14 @@ def _load_text(text: str, source: str, prefix: str = "") -> Any:
     if source.endswith((".yaml", ".yml")):
         return load_yaml_or_json(text, source)
     try:
-        return json.loads(text)
+        return json_loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{prefix}not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             source=source,
         ) from None
+    except ParseError as exc:
+        raise InputError(f"{prefix}not valid JSON: {exc}", source=source) from None
     except RecursionError:
         raise InputError("the JSON document is nested too deeply", source=source) from None
 
@@ -124,11 +127,13 @@ def load_yaml_or_json(text: str, source: str) -> Any:
     """A JSON (``source`` ending ``.json``) or YAML document, money and item numbers kept exact."""
     if source.endswith(".json"):
         try:
-            return json.loads(text)
+            return json_loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"not valid JSON: {exc.msg} at line {exc.lineno}", source=source
             ) from None
+        except ParseError as exc:
+            raise InputError(f"not valid JSON: {exc}", source=source) from None
         except RecursionError:
             raise InputError("the JSON document is nested too deeply", source=source) from None
     try:
@@ -139,6 +144,8 @@ def load_yaml_or_json(text: str, source: str) -> Any:
         ) from exc
     try:
         return yaml.load(text, Loader=_scenario_loader(yaml))
+    except ParseError as exc:
+        raise InputError(f"not valid YAML: {exc}", source=source) from None
     except RecursionError:
         raise InputError("the YAML document is nested too deeply", source=source) from None
     except yaml.YAMLError as exc:
@@ -152,8 +159,11 @@ def load_yaml_or_json(text: str, source: str) -> Any:
 @functools.cache
 def _scenario_loader(yaml: Any) -> Any:
     """A ``SafeLoader`` that keeps item numbers such as ``01_011_0107_1_1`` as text (YAML 1.1
-    would read them as integers) and reads decimal numbers such as ``70.23`` as exact
-    ``Decimal`` (never a float)."""
+    would read them as integers), reads decimal numbers such as ``70.23`` as exact
+    ``Decimal`` (never a float), integers in base 10 only (YAML 1.1 reads ``010`` as 8; more
+    than 30 digits stay a ``Decimal`` for the field to refuse by its bound), and leaves
+    unquoted dates as text for the field's own date parser (an impossible ``2025-02-30`` is
+    then an error naming the field, not a crash)."""
     import re
     from decimal import Decimal
 
@@ -164,7 +174,12 @@ def _scenario_loader(yaml: Any) -> Any:
         first: [
             (tag, rx)
             for tag, rx in entries
-            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+            if tag
+            not in (
+                "tag:yaml.org,2002:int",
+                "tag:yaml.org,2002:float",
+                "tag:yaml.org,2002:timestamp",
+            )
         ]
         for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -181,5 +196,10 @@ def _scenario_loader(yaml: Any) -> Any:
     def decimal(loader: Any, node: Any) -> Decimal:
         return Decimal(loader.construct_scalar(node))
 
+    def integer(loader: Any, node: Any) -> int | Decimal:
+        text = loader.construct_scalar(node)
+        return Decimal(text) if len(text.lstrip("+-")) > JSON_INT_DIGITS else int(text, 10)
+
     ScenarioLoader.add_constructor("tag:yaml.org,2002:float", decimal)
+    ScenarioLoader.add_constructor("tag:yaml.org,2002:int", integer)
     return ScenarioLoader

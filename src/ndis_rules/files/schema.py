@@ -9,7 +9,7 @@ Examples:
     >>> schemas()["contract"]["title"]
     'Contract'
     >>> sorted(schemas()["claims-report"]["properties"])
-    ['rows', 'run', 'summary']
+    ['findings', 'rows', 'run', 'summary']
 """
 
 from __future__ import annotations
@@ -125,6 +125,12 @@ CLAIMS_REPORT_SCHEMA: dict[str, Any] = {
         "summary": {"$ref": "#/$defs/ClaimsSummary"},
         "run": {"$ref": "#/$defs/CheckRun"},
         "rows": {"type": "array", "items": {"$ref": "#/$defs/RowOutcome"}},
+        "findings": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "the reader's findings about the file as a whole (blank rows "
+            "skipped, more rows than the NDIA accepts in one upload, unclosed quotes)",
+        },
     },
     "$defs": {
         "CheckRun": {

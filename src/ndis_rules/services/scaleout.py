@@ -40,7 +40,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._gc import gc_paused
-from ..bpr import BprFileError, _check_header, read_record
+from ..bpr import (
+    MONTH_FIRST_HINT,
+    BprFileError,
+    _check_header,
+    check_date_order,
+    file_findings,
+    read_record,
+)
 from ..claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
 from ..daytypes import HolidayCalendar, NoHolidays
 from ..errors import InputError
@@ -344,15 +351,24 @@ class StreamedReport:
     summary: ClaimsSummary
     rows: tuple[RowOutcome, ...]
     kept: Literal["flagged", "all"]
+    #: the reader's findings about the file as a whole (blank rows, too many rows, ...)
+    findings: tuple[str, ...] = ()
 
 
-def _numbered_lines(text: str) -> list[tuple[int, str]]:
-    """Physical lines numbered as the BPR reader numbers records (for text without quotes)."""
+def _numbered_lines(text: str) -> tuple[list[tuple[int, str]], list[int]]:
+    """Physical lines numbered as the BPR reader numbers records (for text without quotes),
+    and the blank lines (empty, or only commas and spaces) it skips as the reader does."""
     out = []
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
-        if line:
+    blank = []
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the remainder after a final line break is not a line
+    for number, line in enumerate(lines, start=1):
+        if line.replace(",", "").strip():
             out.append((number, line))
-    return out
+        else:
+            blank.append(number)
+    return out, blank
 
 
 def combine_summaries(parts: Sequence[ClaimsSummary]) -> ClaimsSummary:
@@ -404,7 +420,7 @@ def check_claims_streamed(
     called with each group's number of rows as it is done (single process only).
     """
     with gc_paused():
-        name, groups = _groups(text_or_path, partitions)
+        name, groups, findings = _groups(text_or_path, partitions)
         contract_parts = partition_contracts(contracts, partitions)
         job = _StreamJob(groups, contract_parts, as_of, keep, settings, catalogue, abn_required)
         if workers <= 1:
@@ -416,7 +432,9 @@ def check_claims_streamed(
                 )
             done = _in_processes(job, partitions, workers)
     kept = sorted((r for _, rows in done for r in rows), key=lambda r: r.row)
-    return StreamedReport(combine_summaries([summary for summary, _ in done]), tuple(kept), keep)
+    return StreamedReport(
+        combine_summaries([summary for summary, _ in done]), tuple(kept), keep, findings
+    )
 
 
 #: A group of a file's data lines: raw text (for files without quotes) or split records.
@@ -425,13 +443,14 @@ Group = list[tuple[int, str]] | list[Record]
 
 def _groups(
     text_or_path: str | bytes | os.PathLike[str], partitions: int
-) -> tuple[str, list[Group]]:
+) -> tuple[str, list[Group], tuple[str, ...]]:
     source = str(text_or_path) if isinstance(text_or_path, Path) else None
     text, name = load_text(text_or_path, source)
-    if '"' in text:  # quoted cells may hold line breaks: use the full reader's split
+    if '"' in text:  # quoted cells: use the full reader's split
         _, all_records = read_records(text, name)
-        return name, list(partition_records(all_records, partitions))
-    lines = _numbered_lines(text)
+        return name, list(partition_records(all_records, partitions)), all_records.findings
+    lines, blank = _numbered_lines(text)
+    month_first = MONTH_FIRST_HINT.search(text) is not None
     del text
     if not lines:
         raise BprFileError(
@@ -439,11 +458,14 @@ def _groups(
         )
     header_number, header_line = lines[0]
     _check_header(header_line.split(","), name, header_number)
+    if month_first:  # the same per-file date-order rule as the reader's
+        check_date_order(((n, line.split(",")) for n, line in lines[1:]), name)
+    findings = file_findings(len(lines) - 1, [b for b in blank if b > header_number])
     raw: list[list[tuple[int, str]]] = [[] for _ in range(partitions)]
     for number, line in lines[1:]:
         ndis = line.split(",", 2)[1] if "," in line else ""
         raw[_part_of(_participant_key(ndis), partitions)].append((number, line))
-    return name, list(raw)
+    return name, list(raw), findings
 
 
 @dataclass

@@ -38,7 +38,7 @@ def sample_contract(contract_id: str = "C1", **changes: Any) -> Contract:
         "plan_id": "PLAN-1",
         "start": "2025-07-01",
         "end_inclusive": "2026-06-30",
-        "total": "123456789012.34",
+        "total": "9999999999.99",
         "budgets": [
             {
                 "category": "01",
@@ -149,7 +149,7 @@ class ContractRepositoryContract(abc.ABC):
         got = repo.get("C1")
         assert got == contract
         assert got.model_dump_json() == contract.model_dump_json()
-        assert got.total is not None and got.total.cents == 12345678901234
+        assert got.total is not None and got.total.cents == 999999999999
 
     def test_new_contract_keeps_its_version(self, repo: ContractRepository) -> None:
         stored = repo.save(sample_contract(version=7), expected_version=None)

@@ -228,6 +228,10 @@ def _parse_one(doc: Mapping[str, Any], source: str, n: int, base: Path | None) -
             raise InputError(
                 f"{label}: cannot read contract_file {file_ref!r}: {exc.strerror}", source=source
             ) from None
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{label}: contract_file {file_ref!r} is not UTF-8 text", source=source
+            ) from None
         if isinstance(raw, Mapping) and "contract" in raw:
             raw = raw["contract"]
         data["contract"] = raw
@@ -280,6 +284,8 @@ def load_scenario_file(path: str | Path) -> list[Scenario]:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", source=str(p)) from None
     return parse_scenarios(text, source=str(p), base=p.parent)
 
 
@@ -417,6 +423,8 @@ def run_scenario_file(path: str | Path) -> list[ScenarioResult]:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", source=str(p)) from None
     results: list[ScenarioResult] = []
     for n, doc in enumerate(_documents(_yaml_load(text, str(p)), str(p))):
         kind = str(doc.get("kind", "validation"))
