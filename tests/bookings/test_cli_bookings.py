@@ -144,7 +144,7 @@ def test_plan_bad_input_names_file_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = json.loads(LEGACY.read_text())
-    data["support_items"][0]["rate"] = 232.35  # a float: refused
+    data["support_items"][0]["rate"] = 232.355  # read exactly: 3 places are refused
     f = tmp_path / "float.json"
     f.write_text(json.dumps(data))
     code, text = run("bookings", "plan", "--contract", str(f))

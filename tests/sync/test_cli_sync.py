@@ -545,19 +545,19 @@ def test_store_errors_exit_2(work: Path, store: Path, capsys: pytest.CaptureFixt
 def test_bad_contract_names_file_and_field(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = work / "contract.json"
     data = json.loads(path.read_text())
-    data["budgets"][1]["total"] = 2000.5
+    data["budgets"][1]["total"] = 2000.505
     path.write_text(json.dumps(data))
     code, text = run(*file_args(work, "preview"))
     assert code == 2 and text == ""
     err = error_of(capsys)
-    assert f"{path}: budgets.1.total:" in err and "float" in err
+    assert f"{path}: budgets.1.total:" in err and "more than 2 decimal places" in err
 
 
 def test_malformed_plan_names_file_and_field(
     work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def float_amount(data: dict[str, Any]) -> None:
-        data["plans"][1]["planBudgets"][1]["allocatedAmount"] = 1500.5
+        data["plans"][1]["planBudgets"][1]["allocatedAmount"] = 1500.505
 
     edit_plans(work, float_amount)
     before = (work / "contract.json").read_bytes()
@@ -567,7 +567,7 @@ def test_malformed_plan_names_file_and_field(
     assert (
         f"{plans_file(work)}: malformed PACE payload: plans.1.planBudgets.1.allocatedAmount:"
     ) in err
-    assert "float" in err
+    assert "more than 2 decimal places" in err
     assert (work / "contract.json").read_bytes() == before
 
 

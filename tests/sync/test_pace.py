@@ -259,7 +259,7 @@ def test_jsondir_reads_participant_and_plan_files(tmp_path: Path) -> None:
 
 def test_jsondir_malformed_payload_names_file_and_field(tmp_path: Path) -> None:
     data = plan_data()
-    data["budgets"][0]["funding"]["periods"][1]["amount"] = 1500.5
+    data["budgets"][0]["funding"]["periods"][1]["amount"] = 1500.505  # read exactly: 3 places
     _write(tmp_path / "430000001.json", {"participant": WHO_JSON, "plans": [data]})
     with pytest.raises(SourcePayloadError) as info:
         JsonDirPaceSource(tmp_path).plans_for(WHO)
@@ -267,6 +267,7 @@ def test_jsondir_malformed_payload_names_file_and_field(tmp_path: Path) -> None:
     assert err.source == "430000001.json"
     assert err.loc == ("plans", 0, "budgets", 0, "funding", "periods", 1, "amount")
     assert "430000001.json: plans.0.budgets.0.funding.periods.1.amount" in str(err)
+    assert "more than 2 decimal places" in str(err)
 
 
 def test_jsondir_invalid_json_and_missing_directory(tmp_path: Path) -> None:

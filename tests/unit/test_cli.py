@@ -96,7 +96,7 @@ def test_bad_input_exit_2_names_file_and_field(
                         "from": "2025-11-03",
                         "to": "2025-11-03",
                         "item": "01_011_0107_1_1",
-                        "quantity": 1.5,
+                        "quantity": True,
                         "unit_price": "70.23",
                     }
                 ],

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,8 @@ def test_json_round_trip() -> None:
 @pytest.mark.parametrize(
     ("over", "field", "needle"),
     [
-        ({"quantity": 1.5}, "lines.0.quantity", "float"),
-        ({"unit_price": 70.23}, "lines.0.unit_price", "float"),
+        ({"quantity": True}, "lines.0.quantity", "bool"),
+        ({"unit_price": 70.235}, "lines.0.unit_price", "more than 2 decimal places"),
         ({"from": "01/08/2025"}, "lines.0.from", "YYYY-MM-DD"),
         ({"to": "2025-02-30"}, "lines.0.to", "YYYY-MM-DD"),
         ({"from": 20250801}, "lines.0.from", "YYYY-MM-DD"),
@@ -145,12 +146,15 @@ def test_files(tmp_path: Path) -> None:
         json.dumps(
             [
                 {"id": "I", "provider": "P", "lines": [line()]},
-                {"id": "J", "provider": "P", "lines": [line(quantity=2.5)]},
+                {"id": "J", "provider": "P", "lines": [line(quantity=True)]},
             ]
         )
     )
     with pytest.raises(InputError, match=r"invoices\.1\.lines\.0\.quantity"):
         read_invoices(i)
+    # a JSON number with a fraction is read exactly, never as a float
+    i.write_text(json.dumps([{"id": "J", "provider": "P", "lines": [line(quantity=2.5)]}]))
+    assert read_invoices(i)[0].lines[0].quantity == Decimal("2.5")
     s = folder / "s.json"
     s.write_text("{not json")
     with pytest.raises(InputError, match="not valid JSON"):

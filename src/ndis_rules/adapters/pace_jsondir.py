@@ -10,7 +10,8 @@ plans or one plan (snake_case or the camelCase names of ``docs/pace-plan-format.
 An optional ``"authorised": false`` in the participant block makes lookups raise
 ``SourceNotAuthorised`` (as PACE does when the plan manager relationship is missing). A file that
 is not valid JSON, or whose content is not valid, raises ``SourcePayloadError`` naming the file and
-the field path (``plans.0.budgets.1.total``). A missing or unreadable directory raises
+the field path (``plans.0.budgets.1.total``). JSON numbers are read exactly (``1500.5`` is
+``Decimal("1500.5")``, never a float). A missing or unreadable directory raises
 ``SourceRefused``. Files are read on every call, so edits show up at once.
 
 Examples:
@@ -30,7 +31,14 @@ Examples:
     ...     "participant": {"ndisNumber": "430000001", "lastName": "Citizen",
     ...                     "dateOfBirth": "1990-01-31"},
     ...     "plans": [{"planNumber": "P1", "ndisNumber": "430000001", "startDate": "2025-07-01",
-    ...                "endDate": "2026-06-30", "totalFunding": 12.5}]}))
+    ...                "endDate": "2026-06-30", "totalFunding": 12.5, "remaining": 3}]}))
+    >>> [(str(p.total), p.ignored) for p in JsonDirPaceSource(d).plans_for(who)]
+    [('12.50', ('remaining',))]
+    >>> _ = (d / "430000001.json").write_text(json.dumps({
+    ...     "participant": {"ndisNumber": "430000001", "lastName": "Citizen",
+    ...                     "dateOfBirth": "1990-01-31"},
+    ...     "plans": [{"planNumber": "P1", "ndisNumber": "430000001", "startDate": "2025-07-01",
+    ...                "endDate": "2026-06-30", "totalFunding": 12.505}]}))
     >>> try:
     ...     JsonDirPaceSource(d).plans_for(who)
     ... except SourcePayloadError as exc:
@@ -53,6 +61,7 @@ from ..errors import (
     SourcePayloadError,
     SourceRefused,
 )
+from ..files.documents import loads_exact
 from ..pace import PacePlan, ParticipantRef
 
 __all__ = ["JsonDirPaceSource", "PaceParticipantFile"]
@@ -114,13 +123,14 @@ class JsonDirPaceSource:
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceRefused(f"cannot read {path.name}: {exc}") from exc
         try:
-            # a JSON number with a fraction becomes a float, which the model refuses by name
-            return json.loads(text)
+            return loads_exact(text)  # numbers exact: 1500.5 is Decimal("1500.5")
         except json.JSONDecodeError as exc:
             raise SourcePayloadError(
                 f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                 source=path.name,
             ) from exc
+        except (ValueError, RecursionError) as exc:
+            raise SourcePayloadError(f"not valid JSON: {exc}", source=path.name) from exc
 
     def plans_for(self, participant: ParticipantRef) -> list[PacePlan]:
         """The plans of every file whose participant matches all three details."""

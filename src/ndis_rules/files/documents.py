@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,8 @@ from ..errors import InputError, input_error_from
 from ..models import Contract, Invoice, Settings
 
 __all__ = [
+    "dumps_exact",
+    "loads_exact",
     "parse_model",
     "read_contract",
     "read_data",
@@ -32,16 +35,59 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """``json.loads`` with every number read exactly: ``70.23`` is ``Decimal("70.23")`` (never a
+    float), ``12`` an ``int``; ``NaN`` and ``Infinity`` are refused. Errors are those of
+    ``json.loads`` (``json.JSONDecodeError``, or ``ValueError`` for a refused constant or an
+    integer too long to read), plus ``RecursionError`` for a document nested too deeply.
+
+    Examples:
+        >>> loads_exact('{"amount": 1500.5, "id": 12}')
+        {'amount': Decimal('1500.5'), 'id': 12}
+        >>> loads_exact('[NaN]')
+        Traceback (most recent call last):
+        ...
+        ValueError: NaN is not a number JSON allows
+    """
+    return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+
+
+def dumps_exact(data: Any) -> str:
+    """Compact JSON with ``Decimal`` values written as exact JSON numbers (``Decimal("900.05")``
+    is ``900.05``, never through a float); the inverse of :func:`loads_exact`.
+
+    Examples:
+        >>> dumps_exact({"rate": Decimal("900.05"), "ids": [1, "a"], "ok": None})
+        '{"rate":900.05,"ids":[1,"a"],"ok":null}'
+    """
+    if isinstance(data, Decimal):
+        if not data.is_finite():
+            raise ValueError(f"{data} is not a number JSON allows")
+        return format(data, "f")
+    if isinstance(data, dict):
+        items = (f"{json.dumps(str(k))}:{dumps_exact(v)}" for k, v in data.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(data, list | tuple):
+        return "[" + ",".join(dumps_exact(v) for v in data) + "]"
+    return json.dumps(data, allow_nan=False)
+
+
 def _load_text(text: str, source: str, prefix: str = "") -> Any:
     if source.endswith((".yaml", ".yml")):
         return load_yaml_or_json(text, source)
     try:
-        return json.loads(text)
+        return loads_exact(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{prefix}not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             source=source,
         ) from None
+    except ValueError as exc:
+        raise InputError(f"{prefix}not valid JSON: {exc}", source=source) from None
     except RecursionError:
         raise InputError("the JSON document is nested too deeply", source=source) from None
 
@@ -124,11 +170,13 @@ def load_yaml_or_json(text: str, source: str) -> Any:
     """A JSON (``source`` ending ``.json``) or YAML document, money and item numbers kept exact."""
     if source.endswith(".json"):
         try:
-            return json.loads(text)
+            return loads_exact(text)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"not valid JSON: {exc.msg} at line {exc.lineno}", source=source
             ) from None
+        except ValueError as exc:
+            raise InputError(f"not valid JSON: {exc}", source=source) from None
         except RecursionError:
             raise InputError("the JSON document is nested too deeply", source=source) from None
     try:
