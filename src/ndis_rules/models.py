@@ -301,7 +301,11 @@ class Contract(_Model):
     id: str = Field(min_length=1)
     participant: str | None = Field(default=None, description="participant NDIS number")
     plan_id: str | None = None
-    pace: bool = True
+    pace: bool = Field(
+        default=True,
+        description="a PACE plan (the default); false for a legacy plan claimed against PRODA "
+        "service bookings. A contract that marks anything requires_booking must say which",
+    )
     start: IsoDate
     end_inclusive: IsoDate
     active: bool = True
@@ -317,6 +321,15 @@ class Contract(_Model):
     def _consistent(self) -> Contract:
         if self.end_inclusive < self.start:
             raise ValueError(f"end_inclusive {self.end_inclusive} is before start {self.start}")
+        if "pace" not in self.model_fields_set and (
+            any(b.requires_booking for b in self.budgets)
+            or any(s.requires_booking for s in self.support_items)
+        ):
+            raise ValueError(
+                "pace: the contract marks budgets or supports requires_booking (PRODA service "
+                "bookings, for legacy plans) but does not say whether it is a PACE plan: set "
+                '"pace": false for a legacy plan, or "pace": true'
+            )
         for label, ids in (
             ("budget", [b.ref for b in self.budgets]),
             ("support item budget", [s.id for s in self.support_items]),

@@ -32,20 +32,28 @@ Examples:
 
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Iterator, Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from .models import BudgetType, CategoryCode, IsoDate, ManagementType, repeated
 from .money import Money
 
 __all__ = [
+    "IGNORED_KEYS",
+    "NDIA_CATEGORY_CODES",
     "PaceBudget",
     "PaceFundingComponent",
     "PaceFundingPeriod",
     "PacePlan",
     "ParticipantRef",
+    "RawPayload",
     "SupportType",
     "pace_plan_json_schema",
 ]
@@ -99,17 +107,153 @@ def _released(value: object) -> object:
     return value
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _aliases(*names: str) -> AliasChoices:
-    """Field options accepting the snake_case name first, then camelCase aliases."""
-    return AliasChoices(*names)
+    """Field options accepting the snake_case name first, then the aliases given, each also in
+    its other spelling (``planNumber`` brings ``plan_number``; ``start_date`` brings
+    ``startDate``): the NDIA's snake_case style and the vendors' camelCase are both read."""
+    out: list[str] = []
+    for name in names:
+        for spelling in (name, _snake(name), _camel(name)):
+            if spelling not in out:
+                out.append(spelling)
+    return AliasChoices(*out)
+
+
+def _id_text(value: object) -> object:
+    """An id given as a JSON number (``123``, or an integral decimal) is read as its text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return str(int(value))
+    return value
+
+
+#: The NDIA's support category names (as vendors' gateways give them, e.g. quickclaim's
+#: ``supportCategoryApi``) and the category number each stands for. A payload that names a
+#: category only by one of these is mapped to the number; an unknown name is refused by name.
+NDIA_CATEGORY_CODES: Final[Mapping[str, str]] = {
+    "DAILY_ACTIVITIES": "01",
+    "TRANSPORT": "02",
+    "CONSUMABLES": "03",
+    "SOCIAL_COMMUNITY_CIVIC": "04",
+    "ASSISTIVE_TECHNOLOGY": "05",
+    "HOME_MODIFICATIONS": "06",
+    "SUPPORT_COORDINATION": "07",
+    "CB_HOME_LIVING": "08",
+    "CB_SOCIAL_COMMUNITY_CIVIC": "09",
+    "CB_EMPLOYMENT": "10",
+    "CB_RELATIONSHIPS": "11",
+    "CB_HEALTH_WELLBEING": "12",
+    "CB_LIFELONG_LEARNING": "13",
+    "CB_CHOICE_CONTROL": "14",
+    "CB_DAILY_ACTIVITY": "15",
+}
+
+#: Keys a source may send that are deliberately not read: *remaining* is never taken from PACE
+#: (spec/sync.md "Rules": it is always total - delivered, computed locally). A plan records the
+#: path of each one it ignored in :attr:`PacePlan.ignored`.
+#: Also ignored: what a gateway adds about itself or the participant that a plan does not hold
+#: (quickclaim's ``version``, ``rego``, ``participantId``, ``ndisRefreshDate``,
+#: ``participantName``). Any other unknown key is refused, naming it: a misspelt key is never
+#: silently dropped.
+IGNORED_KEYS: Final = frozenset(
+    spelling
+    for name in (
+        "remaining",
+        "remainingAmount",
+        "amountRemaining",
+        "version",
+        "rego",
+        "ndisRego",
+        "participantId",
+        "participantName",
+        "ndisRefreshDate",
+    )
+    for spelling in (name, _snake(name))
+)
+
+
+def _strip_ignored(data: Any, path: tuple[str | int, ...], found: list[str]) -> Any:
+    if isinstance(data, Mapping):
+        out: dict[Any, Any] = {}
+        for key, value in data.items():
+            if key in IGNORED_KEYS:
+                found.append(".".join(str(x) for x in (*path, key)))
+                continue
+            out[key] = _strip_ignored(value, (*path, key), found)
+        return out
+    if isinstance(data, list | tuple):
+        return [_strip_ignored(v, (*path, i), found) for i, v in enumerate(data)]
+    return data
+
+
+class RawPayload(Mapping[str, Any]):
+    """The payload a plan was read from, exactly as the source sent it (a read-only mapping over
+    a private deep copy). It never takes part in comparing plans (two plans with the same content
+    are equal whatever shape they came in), is not serialised and is not shown in ``repr`` (it may
+    hold what the plan does not need, such as a participant's name).
+
+    Examples:
+        >>> raw = RawPayload({"planId": 12})
+        >>> raw["planId"], raw == RawPayload({"other": 1}), len(raw)
+        (12, True, 1)
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data: dict[str, Any] = copy.deepcopy(dict(data))
+
+    def __getitem__(self, key: str) -> Any:
+        return copy.deepcopy(self._data[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawPayload)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"RawPayload(<{len(self._data)} keys>)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep copy of the payload."""
+        return copy.deepcopy(self._data)
+
+
+def _is_number_text(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | Decimal):
+        return True
+    return isinstance(value, str) and value.strip().isdigit()
 
 
 _Management = Annotated[ManagementType, BeforeValidator(_management)]
 _BudgetType = Annotated[BudgetType, BeforeValidator(_lower)]
 _SupportType = Annotated[SupportType, BeforeValidator(_upper)]
 _Released = Annotated[bool, BeforeValidator(_released)]
-#: An NDIS number: 9 digits.
-NdisNumber = Annotated[str, Field(pattern=r"^\d{9}$")]
+#: An NDIS number: 9 digits (a JSON number such as ``430000001`` is read as its text).
+NdisNumber = Annotated[str, Field(pattern=r"^\d{9}$"), BeforeValidator(_id_text)]
+#: An id, given as text or as a JSON number.
+PaceId = Annotated[str, Field(min_length=1), BeforeValidator(_id_text)]
 
 
 class _Model(BaseModel):
@@ -147,8 +291,8 @@ class PaceFundingPeriod(_Model):
     """One funding period as PACE gives it: ``funding_period_id``, inclusive dates, amount and
     whether its funds are ``released`` yet."""
 
-    funding_period_id: str = Field(
-        min_length=1, validation_alias=_aliases("funding_period_id", "fundingPeriodId", "id")
+    funding_period_id: PaceId = Field(
+        validation_alias=_aliases("funding_period_id", "fundingPeriodId", "id")
     )
     start: IsoDate = Field(validation_alias=_aliases("start", "startDate", "start_date"))
     end_inclusive: IsoDate = Field(
@@ -173,7 +317,7 @@ class PaceFundingComponent(_Model):
     """A budget's funding component: its amount, instalment type/interval and funding periods.
     Periods may be empty (funds not yet in periods): :mod:`ndis_rules.merge` reports that."""
 
-    id: str | None = Field(
+    id: PaceId | None = Field(
         default=None, validation_alias=_aliases("id", "fundingComponentId", "componentId")
     )
     amount: Money | None = Field(
@@ -205,7 +349,7 @@ class PaceBudget(_Model):
     """One PACE category budget: category, management type, budget type, total (the allocated
     amount), optional own dates, the PACE ids and codes, and its funding component."""
 
-    pace_budget_id: str | None = Field(
+    pace_budget_id: PaceId | None = Field(
         default=None, validation_alias=_aliases("pace_budget_id", "budgetId", "paceBudgetId")
     )
     category: CategoryCode = Field(
@@ -215,9 +359,12 @@ class PaceBudget(_Model):
     )
     ndia_category_code: str | None = Field(
         default=None,
-        validation_alias=_aliases(
-            "ndia_category_code", "supportCategoryApi", "ndiaCategoryCode", "categoryCode"
-        ),
+        validation_alias=_aliases("ndia_category_code", "supportCategoryApi", "ndiaCategoryCode"),
+    )
+    category_name: str | None = Field(
+        default=None,
+        description="the category's label as the source gave it (informational)",
+        validation_alias=_aliases("category_name", "supportCategoryName", "categoryName"),
     )
     support_type: _SupportType | None = Field(
         default=None, validation_alias=_aliases("support_type", "supportType")
@@ -255,6 +402,61 @@ class PaceBudget(_Model):
         """``"<category>:<management>"``, e.g. ``"01:plan"``, as a contract budget's key."""
         return f"{self.category}:{self.management}"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _category_aliases(cls, data: Any) -> Any:
+        """Read the category however the source names it: ``categoryCode`` is the number
+        (``"04"``, ``4``) or the NDIA name (``DAILY_ACTIVITIES``); ``supportCategory`` holding a
+        label rather than a number is kept as ``category_name``; a budget named only by its NDIA
+        code gets the category number that code stands for (an unknown code is refused)."""
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        number_keys = (
+            "category",
+            "supportCategory",
+            "support_category",
+            "supportCategoryNumber",
+            "support_category_number",
+            "categoryNumber",
+            "category_number",
+        )
+        name_keys = (
+            "ndia_category_code",
+            "supportCategoryApi",
+            "support_category_api",
+            "ndiaCategoryCode",
+        )
+        for key in ("supportCategory", "support_category"):
+            value = out.get(key)
+            if isinstance(value, str) and value.strip() and not _is_number_text(value):
+                if value.strip().upper() in NDIA_CATEGORY_CODES:
+                    out.setdefault("ndia_category_code", out.pop(key))
+                else:
+                    out.setdefault("category_name", out.pop(key))
+        for key in ("categoryCode", "category_code"):
+            if key not in out:
+                continue
+            value = out.pop(key)
+            target = number_keys[0] if _is_number_text(value) else name_keys[0]
+            given = [k for k in (number_keys if target == "category" else name_keys) if k in out]
+            if given:
+                raise ValueError(
+                    f"{key} and {given[0]} both name the category: give only one of them"
+                )
+            out[target] = value
+        if not any(k in out for k in number_keys):
+            code = next((out[k] for k in name_keys if k in out), None)
+            if isinstance(code, str):
+                number = NDIA_CATEGORY_CODES.get(code.strip().upper())
+                if number is None:
+                    raise ValueError(
+                        f"category: the NDIA category code {code!r} is not one we can map to a "
+                        "support category number; give the number as supportCategoryNumber"
+                    )
+                out["category"] = number
+        return out
+
     @model_validator(mode="after")
     def _dates_in_order(self) -> PaceBudget:
         if (self.start is None) != (self.end_inclusive is None):
@@ -265,9 +467,20 @@ class PaceBudget(_Model):
 
 
 class PacePlan(_Model):
-    """A participant's PACE plan: id, NDIS number, status, inclusive dates, total and budgets."""
+    """A participant's PACE plan: id, NDIS number, status, inclusive dates, total and budgets.
 
-    plan_id: str = Field(min_length=1, validation_alias=_aliases("plan_id", "planNumber", "planId"))
+    The plan is the snapshot of what the source sent: :attr:`raw` keeps the payload exactly as it
+    arrived (not serialised, not shown in ``repr``), and :attr:`ignored` names every key that was
+    deliberately not read (``budgets.0.remaining``: remaining is always computed locally).
+    """
+
+    plan_id: PaceId = Field(validation_alias=_aliases("plan_id", "planNumber", "planId"))
+    gateway_plan_id: PaceId | None = Field(
+        default=None,
+        description="the gateway's own id of the plan (quickclaim's planId, when planNumber is "
+        "given too)",
+        validation_alias=_aliases("gateway_plan_id", "gatewayPlanId"),
+    )
     ndis_number: NdisNumber = Field(
         validation_alias=_aliases("ndis_number", "ndisNumber", "participant")
     )
@@ -284,6 +497,32 @@ class PacePlan(_Model):
     budgets: tuple[PaceBudget, ...] = Field(
         default=(), validation_alias=_aliases("budgets", "planBudgets")
     )
+    ignored: tuple[str, ...] = Field(
+        default=(), description="paths of the payload's keys that were ignored (remaining)"
+    )
+    raw: SkipJsonSchema[Any] = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="the payload as the source sent it (a RawPayload; never serialised)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_raw_drop_ignored(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        found: list[str] = []
+        given = {k: v for k, v in data.items() if k not in ("raw", "ignored")}
+        out = _strip_ignored(given, (), found)
+        number = next((k for k in ("planNumber", "plan_number") if k in out), None)
+        gateway_id = next((k for k in ("planId",) if k in out), None)
+        if number and gateway_id and "plan_id" not in out:
+            out.setdefault("gateway_plan_id", out.pop(gateway_id))
+        out["ignored"] = (*data.get("ignored", ()), *found)
+        kept = data.get("raw")
+        out["raw"] = kept if isinstance(kept, RawPayload) else RawPayload(given)
+        return out
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PacePlan:

@@ -31,6 +31,7 @@ from .models import IsoDate
 __all__ = [
     "BookingNotFound",
     "GatewayError",
+    "GatewayPayloadError",
     "GatewayRefused",
     "GatewayTimeout",
     "GatewayUnavailable",
@@ -108,6 +109,12 @@ class GatewayRefused(GatewayError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class GatewayPayloadError(GatewayError, ValueError):
+    """The gateway answered with something that is not what the call returns (not JSON, or a
+    field that cannot be mapped, named in the message). Not retried: the call may have taken
+    effect, so look before repeating it."""
 
 
 class BookingNotFound(GatewayError, LookupError):

@@ -110,6 +110,7 @@ def test_a_new_budget_on_rerun_gets_only_its_own_booking() -> None:
                 Contract.model_validate(
                     {
                         "id": "x",
+                        "pace": False,
                         "start": "2025-07-01",
                         "end_inclusive": "2026-06-30",
                         "budgets": [budget("07")],

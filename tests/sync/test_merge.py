@@ -35,6 +35,7 @@ def contract(**changes: Any) -> Contract:
         "id": "C1",
         "participant": "430000001",
         "plan_id": "P1",
+        "pace": True,
         "start": "2025-07-01",
         "end_inclusive": "2026-06-30",
         "total": "1000.00",

@@ -35,6 +35,7 @@ from ndis_rules.codes import (
 )
 from ndis_rules.merge import CONFLICT_CODES, Conflict
 from ndis_rules.models import Contract
+from ndis_rules.pace import NDIA_CATEGORY_CODES
 from ndis_rules.testing.booking_scenarios import run_booking_scenario
 from ndis_rules.testing.scenarios import load_scenario_file, run_scenario, scenario_files
 from ndis_rules.testing.sync_scenarios import run_sync_scenario
@@ -119,6 +120,11 @@ NOT_CODES: dict[str, str] = {
     "NDIS_NUMBER": "an argparse metavar",
     "CAPACITY_BUILDING": "a PACE support type (pace.SupportType)",
     "NOT_SYNCHRONISED": "a constant's name forwarded from an old import path (booking_sync.py)",
+    "PLAN_MANAGED": "a PRODA booking type as a gateway names it (adapters.quickclaim)",
+    **dict.fromkeys(
+        (name for name in NDIA_CATEGORY_CODES if "_" in name),
+        "an NDIA support category name a payload may use (pace.py)",
+    ),
 }
 _UPPER_SNAKE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 

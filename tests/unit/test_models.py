@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,9 @@ def test_files(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"invoices\.1\.lines\.0\.quantity"):
         read_invoices(i)
+    # a JSON number with a fraction is read exactly, never as a float
+    i.write_text(json.dumps([{"id": "J", "provider": "P", "lines": [line(quantity=2.5)]}]))
+    assert read_invoices(i)[0].lines[0].quantity == Decimal("2.5")
     s = folder / "s.json"
     s.write_text("{not json")
     with pytest.raises(InputError, match="not valid JSON"):

@@ -10,7 +10,8 @@ plans or one plan (snake_case or the camelCase names of ``docs/pace-plan-format.
 An optional ``"authorised": false`` in the participant block makes lookups raise
 ``SourceNotAuthorised`` (as PACE does when the plan manager relationship is missing). A file that
 is not valid JSON, or whose content is not valid, raises ``SourcePayloadError`` naming the file and
-the field path (``plans.0.budgets.1.total``). A missing or unreadable directory raises
+the field path (``plans.0.budgets.1.total``). JSON numbers are read exactly (``1500.5`` is
+``Decimal("1500.5")``, never a float). A missing or unreadable directory raises
 ``SourceRefused``. Files are read on every call, so edits show up at once.
 
 Examples:
@@ -30,7 +31,14 @@ Examples:
     ...     "participant": {"ndisNumber": "430000001", "lastName": "Citizen",
     ...                     "dateOfBirth": "1990-01-31"},
     ...     "plans": [{"planNumber": "P1", "ndisNumber": "430000001", "startDate": "2025-07-01",
-    ...                "endDate": "2026-06-30", "totalFunding": "12,5"}]}))
+    ...                "endDate": "2026-06-30", "totalFunding": 12.5, "remaining": 3}]}))
+    >>> [(str(p.total), p.ignored) for p in JsonDirPaceSource(d).plans_for(who)]
+    [('12.50', ('remaining',))]
+    >>> _ = (d / "430000001.json").write_text(json.dumps({
+    ...     "participant": {"ndisNumber": "430000001", "lastName": "Citizen",
+    ...                     "dateOfBirth": "1990-01-31"},
+    ...     "plans": [{"planNumber": "P1", "ndisNumber": "430000001", "startDate": "2025-07-01",
+    ...                "endDate": "2026-06-30", "totalFunding": 12.505}]}))
     >>> try:
     ...     JsonDirPaceSource(d).plans_for(who)
     ... except SourcePayloadError as exc:

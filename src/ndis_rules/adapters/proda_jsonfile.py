@@ -3,8 +3,10 @@
 Each call loads the file, applies the operation exactly as the in-memory gateway does, and on
 success writes the whole state to a temporary file in the same folder and moves it into place
 with ``os.replace``; a call that fails writes nothing, so the file is unchanged. Money is stored as
-``"123.45"`` strings and dates as ISO ``YYYY-MM-DD``. An unreadable file is a
-:class:`~ndis_rules.proda.GatewayError`; a failed write is :class:`GatewayUnavailable`.
+``"123.45"`` strings and dates as ISO ``YYYY-MM-DD``. An unreadable file, or one with a
+top-level key the store does not write (a misspelt ``"booking"``), is a
+:class:`~ndis_rules.proda.GatewayError`, never an empty store; a failed write is
+:class:`GatewayUnavailable`.
 
 Examples:
     >>> import tempfile, pathlib
@@ -65,6 +67,10 @@ class JsonFileProdaGateway:
             state = json_loads(text)
             if not isinstance(state, dict):
                 raise TypeError("the file does not hold a JSON object")
+            # every key the store writes is known: a misspelt one is an error, never an empty store
+            unknown = sorted(set(state) - set(gateway.to_state()))
+            if unknown:
+                raise ValueError(f"unknown top-level key(s): {', '.join(map(repr, unknown))}")
             gateway.load_state(state)
         except ValidationError as exc:
             # name the fields, never their values (last names, dates of birth)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,8 @@ from ..models import Contract, Invoice, Settings
 from ..parsing import JSON_INT_DIGITS, ParseError, json_loads
 
 __all__ = [
+    "dumps_exact",
+    "loads_exact",
     "parse_model",
     "read_contract",
     "read_data",
@@ -31,6 +34,46 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def loads_exact(text: str | bytes) -> Any:
+    """:func:`ndis_rules.parsing.json_loads` for text or UTF-8 bytes: every number read exactly
+    (``70.23`` is ``Decimal("70.23")``, never a float; ``12`` an ``int``); ``NaN`` and
+    ``Infinity`` are refused. Errors are those of
+    ``json.loads`` (``json.JSONDecodeError``, or ``ValueError`` for a refused constant or an
+    integer too long to read), plus ``RecursionError`` for a document nested too deeply.
+
+    Examples:
+        >>> loads_exact('{"amount": 1500.5, "id": 12}')
+        {'amount': Decimal('1500.5'), 'id': 12}
+        >>> loads_exact('[NaN]')
+        Traceback (most recent call last):
+        ...
+        ndis_rules.parsing.ParseError: NaN is not a number JSON allows
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return json_loads(text)
+
+
+def dumps_exact(data: Any) -> str:
+    """Compact JSON with ``Decimal`` values written as exact JSON numbers (``Decimal("900.05")``
+    is ``900.05``, never through a float); the inverse of :func:`loads_exact`.
+
+    Examples:
+        >>> dumps_exact({"rate": Decimal("900.05"), "ids": [1, "a"], "ok": None})
+        '{"rate":900.05,"ids":[1,"a"],"ok":null}'
+    """
+    if isinstance(data, Decimal):
+        if not data.is_finite():
+            raise ValueError(f"{data} is not a number JSON allows")
+        return format(data, "f")
+    if isinstance(data, dict):
+        items = (f"{json.dumps(str(k))}:{dumps_exact(v)}" for k, v in data.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(data, list | tuple):
+        return "[" + ",".join(dumps_exact(v) for v in data) + "]"
+    return json.dumps(data, allow_nan=False)
 
 
 def _load_text(text: str, source: str, prefix: str = "") -> Any:

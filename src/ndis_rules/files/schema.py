@@ -4,6 +4,9 @@
 * ``decision``: one invoice decision, a line of ``ndis-rules validate --format json``.
 * ``claims-report``: the document ``ndis-rules claims check --format json`` writes.
 * ``contract``, ``invoice``, ``settings``: the inputs, from the pydantic models.
+* ``pace-plan``, ``pace-plan-camelcase``, ``pace-participant-file``,
+  ``quickclaim-service-booking``: every accepted shape of an external payload, generated from
+  the models that read them (amounts and ids also as JSON numbers, ignored keys listed).
 
 Examples:
     >>> schemas()["contract"]["title"]
@@ -16,11 +19,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..claims import FILE_CODES
 from ..codes import all_codes
 from ..models import Contract, Invoice, Settings
+from ..pace import _camel, _snake
 
 __all__ = ["CLAIMS_REPORT_SCHEMA", "DECISION_SCHEMA", "schemas", "write_schemas"]
 
@@ -324,6 +328,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "settings": Settings.model_json_schema(by_alias=True),
         "decision": DECISION_SCHEMA,
         "claims-report": CLAIMS_REPORT_SCHEMA,
+        **payload_schemas(),
     }
 
 
@@ -336,3 +341,187 @@ def write_schemas(folder: Path) -> list[Path]:
         path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+# -- the accepted shapes of external payloads (PACE plans, quickclaim bookings) ------------------
+_ID_TYPES = [{"type": "string", "minLength": 1}, {"type": "integer"}]
+
+
+def _camel_name(name: str, info: Any) -> str:
+    """The first camelCase spelling a field accepts (its own name when it has none)."""
+    alias = getattr(info, "validation_alias", None)
+    own = _camel(name)
+    for choice in getattr(alias, "choices", ()):
+        if isinstance(choice, str) and choice != own and any(c.isupper() for c in choice):
+            return choice
+    return own
+
+
+def _lenient_property(prop: dict[str, Any], is_id: bool) -> dict[str, Any]:
+    """Amounts as exact strings or JSON numbers; ids as strings or JSON integers."""
+    if prop.get("type") == "string" and "pattern" in prop and "examples" in prop:
+        money = {k: v for k, v in prop.items() if k not in ("title", "description")}
+        return {
+            **{k: prop[k] for k in ("title", "description") if k in prop},
+            "anyOf": [money, {"type": "number", "description": "read exactly, at most 2 places"}],
+        }
+    if is_id:
+        options = prop.get("anyOf", [prop])
+        nullable = any(o.get("type") == "null" for o in options)
+        keep: dict[str, Any] = {
+            k: prop[k] for k in ("title", "description", "default") if k in prop
+        }
+        pattern = next((o["pattern"] for o in options if "pattern" in o), None)
+        strings = {"type": "string", **({"pattern": pattern} if pattern else {"minLength": 1})}
+        return {**keep, "anyOf": [strings, {"type": "integer"}, *([{"type": "null"}] * nullable)]}
+    if "enum" in prop and all(isinstance(v, str) for v in prop["enum"]):
+        # read case-insensitively, with the other names a value is known by
+        words = [
+            *prop["enum"],
+            *(_ENUM_ALIASES if set(prop["enum"]) == {"agency", "plan", "self"} else ()),
+        ]
+        spelt = sorted({w for v in words for w in (v, v.upper(), v.title())})
+        return {**prop, "enum": spelt}
+    if prop.get("type") == "boolean":
+        words = sorted({w for v in _YES_NO for w in (v, v.upper(), v.title())})
+        return {**prop, "type": ["boolean", "string"], "enum": [True, False, *words]}
+    if "anyOf" in prop:
+        prop = {**prop, "anyOf": [_lenient_property(o, False) for o in prop["anyOf"]]}
+    return prop
+
+
+_ENUM_ALIASES = (
+    "agency_managed",
+    "ndia",
+    "ndia_managed",
+    "plan_managed",
+    "plan_management",
+    "self_managed",
+)
+_YES_NO = (
+    "yes",
+    "no",
+    "y",
+    "n",
+    "true",
+    "false",
+    "released",
+    "not released",
+    "not yet released",
+    "pending",
+)
+
+
+def _shape(
+    models: dict[str, Any],
+    title: str,
+    *,
+    style: Literal["ours", "camel", "snake"],
+    extra: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """A model's validation schema, its property names in our snake_case or the camelCase the
+    vendors use, amounts and ids also as JSON numbers, and the keys read but ignored (``extra``:
+    definition name -> {key: schema}) listed so that a valid payload validates."""
+    root_name, root = next(iter(models.items()))
+    schema = root.model_json_schema(by_alias=False, mode="validation")
+    defs = schema.get("$defs", {})
+    ids = {
+        "plan_id",
+        "gateway_plan_id",
+        "ndis_number",
+        "pace_budget_id",
+        "funding_period_id",
+        "id",
+        "booking_id",
+        "booking_number",
+    }
+    for name, model in models.items():
+        target = schema if name == root_name else defs[name]
+        renamed: dict[str, Any] = {}
+        names: dict[str, str] = {}
+        for field_name, prop in target.get("properties", {}).items():
+            info = model.model_fields.get(field_name)
+            if info is not None and (info.exclude or (field_name == "ignored" and style != "ours")):
+                continue
+            new = field_name
+            if style != "ours" and info is not None:
+                new = _camel_name(field_name, info)
+                new = _snake(new) if style == "snake" else new
+            names[field_name] = new
+            renamed[new] = _lenient_property(prop, field_name in ids)
+        for key, extra_schema in extra.get(name, {}).items():
+            renamed.setdefault(key, extra_schema)
+        target["properties"] = renamed
+        if "required" in target:  # the category may come from categoryCode or an NDIA name
+            target["required"] = [
+                names[r] for r in target["required"] if r in names and r != "category"
+            ]
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = title
+    return dict(schema)
+
+
+def payload_schemas() -> dict[str, dict[str, Any]]:
+    """The accepted shapes of external payloads, generated from the models that read them."""
+    from ..adapters.pace_jsondir import PaceParticipantFile
+    from ..adapters.quickclaim import QuickclaimBooking
+    from ..pace import PaceBudget, PaceFundingComponent, PaceFundingPeriod, PacePlan
+
+    ignored: dict[str, Any] = {
+        "description": "read but ignored (remaining is always computed locally)"
+    }
+    pace = {
+        "PacePlan": PacePlan,
+        "PaceBudget": PaceBudget,
+        "PaceFundingComponent": PaceFundingComponent,
+        "PaceFundingPeriod": PaceFundingPeriod,
+    }
+    category_code: dict[str, Any] = {
+        "description": 'the category number ("04", 4) or the NDIA\'s name (DAILY_ACTIVITIES)',
+        "anyOf": [{"type": "string"}, {"type": "integer"}],
+    }
+    gateway_id = {"description": "the gateway's own plan id", "anyOf": _ID_TYPES}
+    plan_extra_camel = {
+        "PacePlan": {"planId": gateway_id}
+        | dict.fromkeys(
+            ("remaining", "version", "rego", "participantId", "ndisRefreshDate"), ignored
+        ),
+        "PaceBudget": {"remaining": ignored, "categoryCode": category_code},
+    }
+    plan_extra_snake = {
+        "PacePlan": dict.fromkeys(
+            ("remaining", "version", "rego", "participant_id", "ndis_refresh_date"), ignored
+        ),
+        "PaceBudget": {"remaining": ignored, "category_code": category_code},
+    }
+    booking = _shape(
+        {"QuickclaimBooking": QuickclaimBooking},
+        "quickclaim service booking",
+        style="camel",
+        extra={
+            "QuickclaimBooking": {
+                "version": ignored,
+                "remaining": ignored,
+                "participantName": ignored,
+                "supportCategory": {"type": "string", "description": "label"},
+                "supportCategoryApi": {"type": "string", "examples": ["DAILY_ACTIVITIES"]},
+                "categoryCode": category_code,
+            }
+        },
+    )
+    participant_file = PaceParticipantFile.model_json_schema(by_alias=False, mode="validation")
+    participant_file["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    participant_file["title"] = "PACE participant file (JsonDirPaceSource)"
+    return {
+        "pace-plan": _shape(
+            pace, "PACE plan (our snake_case names)", style="ours", extra=plan_extra_snake
+        ),
+        "pace-plan-camelcase": _shape(
+            pace, "PACE plan (vendors' camelCase names)", style="camel", extra=plan_extra_camel
+        ),
+        "pace-plan-snakecase": _shape(
+            pace, "PACE plan (the NDIA's snake_case style)", style="snake", extra=plan_extra_snake
+        ),
+        "pace-participant-file": participant_file,
+        "quickclaim-service-booking": booking,
+    }

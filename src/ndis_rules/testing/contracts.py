@@ -36,6 +36,7 @@ def sample_contract(contract_id: str = "C1", **changes: Any) -> Contract:
         "id": contract_id,
         "participant": "430000001",
         "plan_id": "PLAN-1",
+        "pace": True,
         "start": "2025-07-01",
         "end_inclusive": "2026-06-30",
         "total": "9999999999.99",
