@@ -137,9 +137,7 @@ class RowOutcome:
     @property
     def draws_text(self) -> str:
         """The draws as ``"140.46 from 01:plan FP2; 10.00 from core_flexible:plan FP2"``."""
-        return "; ".join(
-            f"{d.amount} from {d.budget}" + (f" {d.period}" if d.period else "") for d in self.draws
-        )
+        return "; ".join(d.text for d in self.draws)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (money as strings); findings with facts, and the trace if explained."""
