@@ -8,9 +8,9 @@ work the budget out again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..budgets import (
     BudgetPeriods,
@@ -36,11 +36,11 @@ from .context import money_text as _m
 __all__ = ["Piece", "Selection", "fund_part", "place_in_periods", "select_budget"]
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     """What every piece of one line is charged to, as section 2 selected it: the line, its
     provider and item, its category and management type, and the category budget (``None``: the
-    core flexible pool alone) with its indexed periods."""
+    core flexible pool alone) with its indexed periods. Immutable (a named tuple: built once per
+    line on the hot path)."""
 
     line: ClaimLine
     provider: str
@@ -62,8 +62,7 @@ class Selection:
         return BudgetRef(self.category, self.management, period)
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
     """A piece of a line to fund: the position of its funding period in the budget's periods
     (``None``: no periods), its days, amount and quantity."""
 
