@@ -69,6 +69,7 @@ __all__ = [
     "ClaimsBook",
     "ClaimsReport",
     "ClaimsSummary",
+    "RowNote",
     "RowOutcome",
     "check_claims",
 ]
@@ -91,6 +92,21 @@ _CHANNEL: Final = "bulk_import"
 
 # -- results ------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class RowNote:
+    """One message about a row: an engine finding or a reader issue, with its code and severity.
+
+    Attributes:
+        code: the code (an engine rule code or one of :data:`FILE_CODES`).
+        severity: ``error``, ``warning`` or ``info``.
+        message: the message, naming the row where the reader wrote it.
+    """
+
+    code: ReportCode
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class RowOutcome:
     """The result of one data row of the file.
 
@@ -102,9 +118,8 @@ class RowOutcome:
         amount: quantity (or hours) x unit price; ``None`` when the reader rejected the row.
         outcome: ``allowed``, ``warning`` or ``error``.
         codes: the rule codes that spoke (engine codes and :data:`FILE_CODES`), in order.
-        messages: one message per finding or reader issue, in the same order as found.
-        message_codes: the code of each message (same length as ``messages``).
-        message_severities: the severity of each message (same length as ``messages``).
+        notes: one :class:`RowNote` per finding or reader issue, in the order found
+            (``messages``, ``message_codes`` and ``message_severities`` read them).
         draws: the budgets the amount is charged to (empty for an error).
         contract: the contract the row was validated against (``None`` when not matched).
         provider: the ABN of the provider, else the registration number.
@@ -122,9 +137,7 @@ class RowOutcome:
     amount: Money | None
     outcome: Outcome
     codes: tuple[ReportCode, ...]
-    messages: tuple[str, ...]
-    message_codes: tuple[ReportCode, ...] = ()
-    message_severities: tuple[Severity, ...] = ()
+    notes: tuple[RowNote, ...] = ()
     draws: tuple[Draw, ...] = ()
     contract: str | None = None
     provider: str | None = None
@@ -135,11 +148,24 @@ class RowOutcome:
     service_to: str = ""
 
     @property
+    def messages(self) -> tuple[str, ...]:
+        """One message per finding or reader issue, in the order found."""
+        return tuple(n.message for n in self.notes)
+
+    @property
+    def message_codes(self) -> tuple[ReportCode, ...]:
+        """The code of each message (same length as ``messages``)."""
+        return tuple(n.code for n in self.notes)
+
+    @property
+    def message_severities(self) -> tuple[Severity, ...]:
+        """The severity of each message (same length as ``messages``)."""
+        return tuple(n.severity for n in self.notes)
+
+    @property
     def draws_text(self) -> str:
         """The draws as ``"140.46 from 01:plan FP2; 10.00 from core_flexible:plan FP2"``."""
-        return "; ".join(
-            f"{d.amount} from {d.budget}" + (f" {d.period}" if d.period else "") for d in self.draws
-        )
+        return "; ".join(d.text for d in self.draws)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (money as strings); findings with facts, and the trace if explained."""
@@ -400,8 +426,10 @@ def _cell(result: BprResult, position: int) -> str:
     return result.cells[position].strip() if len(result.cells) > position else ""
 
 
-_ERROR: Final[tuple[Severity]] = ("error",)
-_WARNING: Final[tuple[Severity]] = ("warning",)
+def _reader_notes(
+    issues: Iterable[BprIssue], code: FileCode, severity: Severity
+) -> tuple[RowNote, ...]:
+    return tuple(RowNote(code, severity, str(i)) for i in issues)
 
 
 def _rejected(result: BprResult) -> RowOutcome:
@@ -418,9 +446,10 @@ def _rejected(result: BprResult) -> RowOutcome:
         amount=None,
         outcome="error",
         codes=codes,
-        messages=tuple(str(i) for i in issues),
-        message_codes=(BPR_INVALID_ROW,) * len(errors) + (BPR_ROW_WARNING,) * len(result.warnings),
-        message_severities=_ERROR * len(errors) + _WARNING * len(result.warnings),
+        notes=(
+            *_reader_notes(errors, BPR_INVALID_ROW, "error"),
+            *_reader_notes(result.warnings, BPR_ROW_WARNING, "warning"),
+        ),
         issues=issues,
     )
 
@@ -435,10 +464,8 @@ def _no_contract(result: BprResult, row: BprRow) -> RowOutcome:
         "the NDIA would reject the line (C22, no plan covers the support dates)"
     )
     codes: tuple[ReportCode, ...] = (NO_CONTRACT_FOR_PARTICIPANT,)
-    messages: tuple[str, ...] = (message,)
     if result.warnings:
         codes += (BPR_ROW_WARNING,)
-        messages += tuple(str(w) for w in result.warnings)
     return RowOutcome(
         row=result.row_number,
         participant=row.ndis_number,
@@ -449,9 +476,10 @@ def _no_contract(result: BprResult, row: BprRow) -> RowOutcome:
         amount=row.amount,
         outcome="error",
         codes=codes,
-        messages=messages,
-        message_codes=codes[:1] + (BPR_ROW_WARNING,) * len(result.warnings),
-        message_severities=_ERROR + _WARNING * len(result.warnings),
+        notes=(
+            RowNote(NO_CONTRACT_FOR_PARTICIPANT, "error", message),
+            *_reader_notes(result.warnings, BPR_ROW_WARNING, "warning"),
+        ),
         provider=_provider_of(row),
         issues=result.warnings,
     )
@@ -528,15 +556,11 @@ def _decided(
     row = result.row
     assert row is not None
     codes: tuple[ReportCode, ...] = ld.codes
-    messages = tuple(f.message for f in ld.findings)
-    message_codes: tuple[ReportCode, ...] = ld.codes
-    severities: tuple[Severity, ...] = tuple(f.severity for f in ld.findings)
+    notes = tuple(RowNote(f.code, f.severity, f.message) for f in ld.findings)
     outcome = ld.outcome
     if result.warnings:
         codes += (BPR_ROW_WARNING,)
-        messages += tuple(str(w) for w in result.warnings)
-        message_codes += (BPR_ROW_WARNING,) * len(result.warnings)
-        severities += _WARNING * len(result.warnings)
+        notes += _reader_notes(result.warnings, BPR_ROW_WARNING, "warning")
         outcome = outcome_of((outcome, "warning"))
     return RowOutcome(
         row=result.row_number,
@@ -548,9 +572,7 @@ def _decided(
         amount=ld.amount,
         outcome=outcome,
         codes=codes,
-        messages=messages,
-        message_codes=message_codes,
-        message_severities=severities,
+        notes=notes,
         draws=ld.draws,
         contract=contract.id,
         provider=iw.provider,
@@ -563,10 +585,6 @@ def _decided(
 _RANK: Final[Mapping[str, int]] = {"info": 0, "warning": 1, "error": 2}
 
 
-def _severities(r: RowOutcome) -> Iterable[tuple[str, Severity]]:
-    return zip(r.message_codes, r.message_severities, strict=True)
-
-
 def _summary(rows: Sequence[RowOutcome], contracts: int, invoices: int) -> ClaimsSummary:
     by_outcome = Counter(r.outcome for r in rows)
     by_code: Counter[str] = Counter()
@@ -574,7 +592,8 @@ def _summary(rows: Sequence[RowOutcome], contracts: int, invoices: int) -> Claim
     claimable = 0
     for r in rows:
         by_code.update(set(r.codes))
-        for code, severity in _severities(r):
+        for note in r.notes:
+            code, severity = note.code, note.severity
             if code not in severities or _RANK[severity] > _RANK[severities[code]]:
                 severities[code] = severity
         if r.outcome != "error" and r.amount is not None:

@@ -18,6 +18,7 @@ from .money import Money
 
 __all__ = [
     "Action",
+    "BudgetRef",
     "Draw",
     "Finding",
     "InvoiceDecision",
@@ -73,13 +74,67 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class Draw:
-    """Money a line charges to one budget: ``"01:plan"`` (a category budget),
-    ``"core_flexible:plan"`` (the pool), with the funding period where there is one."""
+class BudgetRef:
+    """The budget a part of a line was charged to, exactly as the evaluation chose it: the
+    category and management type of the category budget (or of the core flexible pool member),
+    the funding period id where there is one, and the SPCB and support item budget ids where the
+    part also counted against them. Everything after the decision copies it (saving, reports),
+    never working it out again.
 
-    budget: str
-    amount: Money
+    Examples:
+        >>> ref = BudgetRef("16", "plan", "FP2")
+        >>> ref.key, ref.pool_key, ref.label
+        ('16:plan', 'core_flexible:plan', '16:plan FP2')
+    """
+
+    category: str
+    management: str
     period: str | None = None
+    spcb: str | None = None
+    support_item: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The category budget's name, ``"<category>:<management>"``, e.g. ``"01:plan"``."""
+        return f"{self.category}:{self.management}"
+
+    @property
+    def pool_key(self) -> str:
+        """The name of the core flexible pool of its management type."""
+        return f"core_flexible:{self.management}"
+
+    @property
+    def label(self) -> str:
+        """The key and the funding period, as messages show it: ``"01:plan FP2"``."""
+        return f"{self.key} {self.period}" if self.period else self.key
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """Money a line charges to one budget: a category budget (``"01:plan"``) or, with ``pool``,
+    the core flexible pool of its management type (``"core_flexible:plan"``), with the funding
+    period where there is one. ``ref`` is the budget as decided; ``budget`` and ``period`` are
+    its names in the JSON form."""
+
+    ref: BudgetRef
+    amount: Money
+    pool: bool = False
+
+    @property
+    def budget(self) -> str:
+        """``"01:plan"`` or ``"core_flexible:plan"``."""
+        return self.ref.pool_key if self.pool else self.ref.key
+
+    @property
+    def period(self) -> str | None:
+        """The funding period id (``None``: a budget without periods, or a draw on the pool as a
+        whole)."""
+        return self.ref.period
+
+    @property
+    def text(self) -> str:
+        """``"140.46 from 01:plan FP2"`` (as reports show it)."""
+        return f"{self.amount} from {self.budget}" + (f" {self.period}" if self.period else "")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -89,13 +144,19 @@ class Draw:
 @dataclass(frozen=True, slots=True)
 class LinePart:
     """The part of a line drawn in one funding period (a line that spans periods with
-    ``claims_flexibility`` has several), as it is saved as a delivered service."""
+    ``claims_flexibility`` has several), as it is saved as a delivered service, with the budget
+    it was charged to."""
 
     from_: date
     to: date
     quantity: Decimal
     amount: Money
-    period: str | None
+    budget: BudgetRef
+
+    @property
+    def period(self) -> str | None:
+        """The funding period id the part was drawn in."""
+        return self.budget.period
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -105,6 +166,10 @@ class LinePart:
             "quantity": str(self.quantity),
             "amount": str(self.amount),
             "period": self.period,
+            "category": self.budget.category,
+            "management": self.budget.management,
+            "spcb": self.budget.spcb,
+            "support_item": self.budget.support_item,
         }
 
 

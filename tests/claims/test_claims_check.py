@@ -24,6 +24,7 @@ from ndis_rules.claims import (
     ClaimsBook,
     ClaimsReport,
     ClaimsSummary,
+    RowNote,
     RowOutcome,
     check_claims,
 )
@@ -389,7 +390,14 @@ def test_check_csv_one_row_per_input_row() -> None:
 
 def test_csv_cells_are_neutralised() -> None:
     row = RowOutcome(
-        2, "431234567", "INV-1", "01_011_0107_1_1", None, "error", ("X",), ("=HYPERLINK(1)",)
+        2,
+        "431234567",
+        "INV-1",
+        "01_011_0107_1_1",
+        None,
+        "error",
+        ("X",),
+        (RowNote("X", "error", "=HYPERLINK(1)"),),
     )
     summary = ClaimsSummary(1, 0, 0, 1, {"X": 1}, {"X": "error"}, Money(0), 0, 0)
     text = format_claims_csv(ClaimsReport((row,), summary))
@@ -737,10 +745,17 @@ def test_workers_give_the_same_report_in_every_format() -> None:
     from ndis_rules.cli import main
 
     root = Path(__file__).resolve().parents[2]
-    base = ["claims", "check", str(root / "examples" / "book" / "claims.csv"), "--contracts",
-            str(root / "examples" / "book" / "contracts"), "--catalogue",
-            str(root / "docs" / "scenarios" / "catalogues" / "catalogue-2025-26-sample.csv"),
-            "--today", "2025-11-15"]
+    base = [
+        "claims",
+        "check",
+        str(root / "examples" / "book" / "claims.csv"),
+        "--contracts",
+        str(root / "examples" / "book" / "contracts"),
+        "--catalogue",
+        str(root / "docs" / "scenarios" / "catalogues" / "catalogue-2025-26-sample.csv"),
+        "--today",
+        "2025-11-15",
+    ]
     for fmt in ("table", "json", "csv"):
         outputs = []
         for workers in ("1", "2", "3"):
@@ -757,25 +772,51 @@ def test_claims_write_from_validated_lines_splits_at_funding_periods(tmp_path: P
     settings = tmp_path / "settings.json"
     settings.write_text('{"claims_flexibility": true}')
     claims = tmp_path / "claims.csv"
-    spanning_row = ("4050012345,431111111,2025/09/29,2025/10/02,01_011_0107_1_1,INV-SPAN,4,,"
-                    "70.23,P2,,,,,,51824753556")
+    spanning_row = (
+        "4050012345,431111111,2025/09/29,2025/10/02,01_011_0107_1_1,INV-SPAN,4,,"
+        "70.23,P2,,,,,,51824753556"
+    )
     claims.write_text(CLAIMS.read_text().rstrip("\r\n") + "\r\n" + spanning_row + "\r\n")
     out_dir = tmp_path / "out"
     out = io.StringIO()
-    code = main(["claims", "write", "--from", str(claims), "--out", str(out_dir),
-                 "--contracts", str(CONTRACTS), "--today", "2025-11-15",
-                 "--settings", str(settings)], out=out)
+    code = main(
+        [
+            "claims",
+            "write",
+            "--from",
+            str(claims),
+            "--out",
+            str(out_dir),
+            "--contracts",
+            str(CONTRACTS),
+            "--today",
+            "2025-11-15",
+            "--settings",
+            str(settings),
+        ],
+        out=out,
+    )
     assert code == 1  # the example book has error rows, listed as left out
     assert "left out" not in out.getvalue() or "row " in out.getvalue()
     written = read_bpr(out_dir / "bpr001.csv")
     assert all(r.ok for r in written)
-    report = check_claims(read_bpr(claims), load_contracts(CONTRACTS), as_of=TODAY,
-                          settings=Settings(claims_flexibility=True))
-    parts = sum(len(r.decision.parts) for r in report.rows
-                if r.outcome != "error" and r.decision is not None)
+    report = check_claims(
+        read_bpr(claims),
+        load_contracts(CONTRACTS),
+        as_of=TODAY,
+        settings=Settings(claims_flexibility=True),
+    )
+    parts = sum(
+        len(r.decision.parts)
+        for r in report.rows
+        if r.outcome != "error" and r.decision is not None
+    )
     assert len(written) == parts
     spanning = [r for r in report.rows if r.decision is not None and len(r.decision.parts) > 1]
     assert spanning, "the added row spans two funding periods"
     split = [r for r in written if r.row is not None and r.row.claim_reference == "INV-SPAN"]
-    assert [(str(r.row.supports_delivered_from), str(r.row.quantity)) for r in split
-            if r.row is not None] == [("2025-09-29", "2"), ("2025-10-01", "2")]
+    assert [
+        (str(r.row.supports_delivered_from), str(r.row.quantity))
+        for r in split
+        if r.row is not None
+    ] == [("2025-09-29", "2"), ("2025-10-01", "2")]

@@ -27,6 +27,7 @@ def _run(case: ValidationInput) -> tuple[list, Contract]:  # type: ignore[type-a
         channel=case.channel,
         mode=case.mode,
         settings=case.settings,
+        catalogue=case.catalogue,
     )
     contract = case.contract
     for inv, dec in zip(case.invoices, decisions, strict=True):
@@ -83,6 +84,27 @@ def test_deterministic_and_independent_of_input_order_of_budgets(case: Validatio
 def test_allowed_lines_never_overdraw(case: ValidationInput) -> None:
     assert overdraw_problems(case.contract, case.as_of, case.settings.rollover) == []
     _, after = _run(case)
+    assert overdraw_problems(after, case.as_of, case.settings.rollover) == []
+
+
+@given(validation_inputs(with_catalogue=True))
+def test_with_a_catalogue_lines_are_saved_against_what_they_drew(case: ValidationInput) -> None:
+    """Items whose catalogue category differs from their prefix: every saved part names the
+    budget its draws came from, and nothing is overdrawn after recording."""
+    assert overdraw_problems(case.contract, case.as_of, case.settings.rollover) == []
+    decisions, after = _run(case)
+    saved = {d.id: d for d in after.delivered}
+    for inv, dec in zip(case.invoices, decisions, strict=True):
+        for ld in dec.lines:
+            drawn = {(d.ref.category, d.ref.management) for d in ld.draws}
+            for n, part in enumerate(ld.parts, start=1):
+                ds = saved[f"{inv.id}:{ld.line_id}:{n}"]
+                assert (ds.category, ds.management) == (
+                    part.budget.category,
+                    part.budget.management,
+                )
+                assert (ds.category, ds.management) in drawn
+                assert ds.period_id == part.budget.period
     assert overdraw_problems(after, case.as_of, case.settings.rollover) == []
 
 
@@ -179,8 +201,12 @@ def test_edit_revalidation_does_not_count_its_own_draws(case: ValidationInput) -
 
 @given(validation_inputs())
 def test_a_prepared_contract_decides_the_same_and_is_reusable(case: ValidationInput) -> None:
-    kwargs = {"as_of": case.as_of, "channel": case.channel, "mode": case.mode,
-              "settings": case.settings}
+    kwargs = {
+        "as_of": case.as_of,
+        "channel": case.channel,
+        "mode": case.mode,
+        "settings": case.settings,
+    }
     plain = evaluate_batch(case.contract, case.invoices, **kwargs)  # type: ignore[arg-type]
     prepared = prepare(case.contract)
     first = evaluate_batch(prepared, case.invoices, **kwargs)  # type: ignore[arg-type]

@@ -1,9 +1,14 @@
 """A stateful test: a contract driven through submit, cancel, undo cancel, edit, clone and the
 passing of time, checked after every step against a plain model of the money (what each saved
-invoice drew), and against the no-overdraw invariants."""
+invoice drew, and from which category budget), and against the no-overdraw invariants.
+
+Lines are validated with a catalogue in which some items' PACE category differs from their
+number's prefix (``01_050_0115_1_1`` is category 16), so saving a line against any budget but the
+one its decision drew from is caught."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 from hypothesis import settings
@@ -28,7 +33,9 @@ from ndis_rules import (
     record_invoice,
 )
 from ndis_rules.testing.oracle import overdraw_problems
-from ndis_rules.testing.strategies import contracts, invoices
+from ndis_rules.testing.strategies import catalogue, contracts, invoices
+
+CATALOGUE = catalogue()
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -40,18 +47,26 @@ class LedgerMachine(RuleBasedStateMachine):
         self.contract: Contract
         self.today: date
         self.model: dict[str, int] = {}  # invoice id -> cents drawn (independent of the engine)
+        #: invoice id -> cents drawn per (category, management), as the decision drew them
+        self.drawn_from: dict[str, Counter[tuple[str, str]]] = {}
         self.invoices: dict[str, Invoice] = {}
         self.counter = 0
         self.spcb_may_overdraw = False
 
-    @initialize(contract=contracts(), offset=st.integers(0, 200))
+    @initialize(contract=contracts(with_catalogue=True), offset=st.integers(0, 200))
     def start(self, contract: Contract, offset: int) -> None:
         self.contract = contract.model_copy(update={"active": True})
         self.today = contract.start + timedelta(days=offset)
         self.base = sum(d.amount.cents for d in self.contract.delivered if d.status == "active")
 
     def _submit(self, inv: Invoice, action: str = "create") -> bool:
-        decision = evaluate_invoice(self.contract, inv, as_of=self.today, action=action)  # type: ignore[arg-type]
+        decision = evaluate_invoice(
+            self.contract,
+            inv,
+            as_of=self.today,
+            action=action,  # type: ignore[arg-type]
+            catalogue=CATALOGUE,
+        )
         drawn = sum(d.amount.cents for ld in decision.lines for d in ld.draws)
         allowed = sum(ld.amount.cents for ld in decision.lines if ld.outcome != "error")
         assert drawn == allowed
@@ -63,13 +78,19 @@ class LedgerMachine(RuleBasedStateMachine):
             self.spcb_may_overdraw = True
         self.contract = record_invoice(self.contract, inv, decision)
         self.model[inv.id] = drawn
+        self.drawn_from[inv.id] = Counter()
+        for ld in decision.lines:
+            for d in ld.draws:
+                self.drawn_from[inv.id][(d.ref.category, d.ref.management)] += d.amount.cents
         self.invoices[inv.id] = inv
         return drawn > 0
 
     @rule(target=saved, data=st.data())
     def submit(self, data: st.DataObject) -> object:
         self.counter += 1
-        [inv] = data.draw(invoices(self.contract, n=1, id_prefix=f"S{self.counter}-"))
+        [inv] = data.draw(
+            invoices(self.contract, n=1, id_prefix=f"S{self.counter}-", catalogue_items=True)
+        )
         self._submit(inv)
         return inv.id
 
@@ -106,6 +127,18 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         active = sum(d.amount.cents for d in self.contract.delivered if d.status == "active")
         assert active == self.base + sum(self.model.values())
+
+    @invariant()
+    def saved_against_the_budgets_drawn(self) -> None:
+        if not hasattr(self, "contract"):
+            return
+        for invoice_id, drawn in self.drawn_from.items():
+            saved: Counter[tuple[str, str]] = Counter()
+            for d in self.contract.delivered:
+                if d.invoice_id == invoice_id and d.status == "active":
+                    saved[(d.category, d.management)] += d.amount.cents
+            if self.model[invoice_id]:  # not cancelled
+                assert +saved == +drawn, invoice_id
 
     @invariant()
     def nothing_overdrawn(self) -> None:

@@ -174,15 +174,9 @@ def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool
             f"{r.claim_reference or '-':<16} {r.item or '-':<18} {amount:>10}  "
             f"{_draws_or_target(r)}"
         )
-        pairs = [
-            (code, message)
-            for code, message, severity in zip(
-                r.message_codes, r.messages, r.message_severities, strict=True
-            )
-            if severity != "info" or explain
-        ]
-        for code, message in pairs:
-            out.append(f"           {code}: {message}")
+        for note in r.notes:
+            if note.severity != "info" or explain:
+                out.append(f"           {note.code}: {note.message}")
         if explain and r.decision is not None:
             for t in r.decision.trace:
                 inputs = ", ".join(f"{k}={v}" for k, v in t.inputs.items())

@@ -49,13 +49,7 @@ def format_table(decisions: Sequence[InvoiceDecision]) -> str:
         out.append("")
         out.append(f"invoice {inv.invoice_id}: {inv.outcome.upper()} -> {inv.action}")
         for ld in inv.lines:
-            draws = (
-                " + ".join(
-                    f"{d.amount} from {d.budget}" + (f" {d.period}" if d.period else "")
-                    for d in ld.draws
-                )
-                or "nothing drawn"
-            )
+            draws = " + ".join(d.text for d in ld.draws) or "nothing drawn"
             out.append(
                 f"  {ld.line_id:<8} {ld.outcome:<8} {ld.action:<7} {ld.amount!s:>11}  {draws}"
             )

@@ -82,6 +82,13 @@ DECISION_SCHEMA: dict[str, Any] = {
                 "quantity": {"type": "string"},
                 "amount": _MONEY,
                 "period": {"type": ["string", "null"]},
+                "category": {"type": "string", "description": "the support category drawn from"},
+                "management": {"enum": ["agency", "plan", "self"]},
+                "spcb": {"type": ["string", "null"], "description": "the SPCB it counts against"},
+                "support_item": {
+                    "type": ["string", "null"],
+                    "description": "the support item budget it counts against",
+                },
             },
         },
         "Finding": {

@@ -176,10 +176,7 @@ class ScenarioResult:
         for inv in self.decisions:
             out.append(f"  invoice {inv.invoice_id}: {inv.outcome}, {inv.action}")
             for ld in inv.lines:
-                draws = ", ".join(
-                    f"{d.amount} from {d.budget}" + (f" {d.period}" if d.period else "")
-                    for d in ld.draws
-                )
+                draws = ", ".join(d.text for d in ld.draws)
                 out.append(
                     f"    line {ld.line_id}: {ld.outcome}, {ld.action}, "
                     f"codes {list(ld.codes)}, draws [{draws}]"

@@ -7,6 +7,12 @@ Also PACE plans (:func:`pace_plans`), sync inputs (:func:`change_set_inputs`: a 
 plan PACE now returns for it with random changes, and today), legacy contracts for booking
 planning (:func:`booking_contracts`) and bulk payment request rows (:func:`bpr_rows`).
 
+With a catalogue (:func:`catalogue`, ``contracts(with_catalogue=True)``,
+``invoices(..., catalogue_items=True)``, ``validation_inputs(with_catalogue=True)``) some items'
+PACE category differs from their number's prefix (:data:`REMAPPED_ITEMS`: ``01_050_0115_1_1`` is
+category 16), so a step that works a line's category out again without the catalogue the
+evaluation used is caught.
+
 Examples:
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=5)
@@ -28,6 +34,8 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import strategies as st
 
 from ..bpr import CANCELLATION_REASONS, CLAIM_TYPES, GST_CODES, BprRow
+from ..catalogue import OPEN_END, Catalogue, CatalogueItem
+from ..itemchecks import CatalogueContext
 from ..merge import ACCEPTABLE_CODES, new_contract_from_plan
 from ..models import Channel, Contract, DeliveredService, Invoice, ProcessingMode, Settings
 from ..money import Money, allocate
@@ -35,10 +43,12 @@ from ..pace import PacePlan
 
 __all__ = [
     "ITEMS",
+    "REMAPPED_ITEMS",
     "ChangeSetInput",
     "ValidationInput",
     "booking_contracts",
     "bpr_rows",
+    "catalogue",
     "change_set_inputs",
     "contracts",
     "invoices",
@@ -59,6 +69,36 @@ ITEMS: Final = {
     "15": "15_037_0117_1_3",
 }
 PROVIDERS: Final = ("P1", "P2", "P3")
+#: Items whose catalogue PACE category differs from their number's prefix, by that category.
+REMAPPED_ITEMS: Final = {"16": "01_050_0115_1_1"}
+
+
+def catalogue() -> CatalogueContext:
+    """A catalogue of every item the strategies use: each :data:`ITEMS` item in its own
+    category, and each :data:`REMAPPED_ITEMS` item in the category it is listed under (not its
+    prefix). Items are quotable (no price limit), per each, in force from 2020 with no end, with
+    plain names (no day type), so only the category changes what a line is decided."""
+    pairs = [*ITEMS.items(), *REMAPPED_ITEMS.items()]
+    return CatalogueContext(
+        Catalogue(
+            CatalogueItem(
+                number,
+                f"support {number}",
+                number.split("_")[2],
+                number[:2],
+                category,
+                "E",
+                True,
+                date(2020, 1, 1),
+                OPEN_END,
+            )
+            for category, number in pairs
+        )
+    )
+
+
+def _item_for(category: str) -> str:
+    return REMAPPED_ITEMS.get(category) or ITEMS[category]
 
 
 def money(min_cents: int = 0, max_cents: int = 500_000) -> st.SearchStrategy[Money]:
@@ -93,14 +133,22 @@ def _periods(draw: st.DrawFn, start: date, end: date, total: Money) -> list[dict
 
 
 @st.composite
-def contracts(draw: st.DrawFn, *, allow_overdrawn: bool = False) -> Contract:
+def contracts(
+    draw: st.DrawFn, *, allow_overdrawn: bool = False, with_catalogue: bool = False
+) -> Contract:
     """A service contract of 12 months with 1-5 category budgets.
 
     With ``allow_overdrawn=False`` the delivered services never exceed any budget, FP or SPCB.
+    With ``with_catalogue=True`` there is also a budget in each category of
+    :data:`REMAPPED_ITEMS` (validate with :func:`catalogue`), its supports and delivered services
+    naming those items.
     """
     start = draw(st.dates(date(2024, 7, 1), date(2026, 6, 30)))
     end = start + relativedelta(months=12) - timedelta(days=1)
-    cats = draw(st.lists(st.sampled_from(sorted(ITEMS)), min_size=1, max_size=5, unique=True))
+    choices = sorted(ITEMS | REMAPPED_ITEMS) if with_catalogue else sorted(ITEMS)
+    cats = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=5, unique=True))
+    if with_catalogue:  # always a budget in a remapped category, so its lines can be allowed
+        cats += [c for c in sorted(REMAPPED_ITEMS) if c not in cats]
     budgets: list[dict[str, Any]] = []
     for cat in cats:
         mgmt = draw(st.sampled_from(["plan", "plan", "agency"]))
@@ -146,7 +194,7 @@ def contracts(draw: st.DrawFn, *, allow_overdrawn: bool = False) -> Contract:
             {
                 "id": f"SIB{n}",
                 "kind": kind,
-                "item": ITEMS[b["category"]],
+                "item": _item_for(b["category"]),
                 "category": b["category"],
                 "provider": draw(st.sampled_from([*PROVIDERS[:2], None]))
                 if kind == "stated"
@@ -167,7 +215,7 @@ def contracts(draw: st.DrawFn, *, allow_overdrawn: bool = False) -> Contract:
                 "id": f"D{n}",
                 "invoice_id": f"OLD{n}",
                 "provider": draw(st.sampled_from(PROVIDERS)),
-                "item": ITEMS[b["category"]],
+                "item": _item_for(b["category"]),
                 "category": b["category"],
                 "management": b["management"],
                 "from": day,
@@ -247,12 +295,22 @@ def _fits(c: Contract) -> bool:
 
 @st.composite
 def invoices(
-    draw: st.DrawFn, contract: Contract, n: int | None = None, id_prefix: str = "INV"
+    draw: st.DrawFn,
+    contract: Contract,
+    n: int | None = None,
+    id_prefix: str = "INV",
+    *,
+    catalogue_items: bool = False,
 ) -> list[Invoice]:
     """1-3 invoices (or ``n``) of 1-4 lines against ``contract``; dates inside the contract,
-    and now and then just outside it or spanning periods."""
+    and now and then just outside it or spanning periods. With ``catalogue_items=True`` lines
+    also claim the :data:`REMAPPED_ITEMS` (their category is the catalogue's, see
+    :func:`catalogue`)."""
     count = n if n is not None else draw(st.integers(1, 3))
-    cats = sorted({b.category for b in contract.budgets} | {"02"})
+    extra = {"02", *REMAPPED_ITEMS} if catalogue_items else {"02"}
+    cats = sorted(({b.category for b in contract.budgets} & (ITEMS.keys() | extra)) | extra)
+    if catalogue_items:  # the remapped items often: they are what a catalogue changes
+        cats += sorted(REMAPPED_ITEMS) * 2
     out: list[Invoice] = []
     for i in range(count):
         lines = []
@@ -269,7 +327,7 @@ def invoices(
                     "id": f"L{j + 1}",
                     "from": start,
                     "to": start + timedelta(days=span),
-                    "item": ITEMS[cat],
+                    "item": _item_for(cat),
                     "quantity": str(
                         draw(
                             st.sampled_from(
@@ -319,12 +377,16 @@ class ValidationInput:
     channel: Channel
     mode: ProcessingMode | None
     settings: Settings
+    catalogue: CatalogueContext | None = None
 
 
 @st.composite
-def validation_inputs(draw: st.DrawFn, *, allow_overdrawn: bool = False) -> ValidationInput:
-    """A contract, invoices against it, today, a channel (and mode), and settings."""
-    contract = draw(contracts(allow_overdrawn=allow_overdrawn))
+def validation_inputs(
+    draw: st.DrawFn, *, allow_overdrawn: bool = False, with_catalogue: bool = False
+) -> ValidationInput:
+    """A contract, invoices against it, today, a channel (and mode), and settings; with
+    ``with_catalogue=True`` also the :func:`catalogue`, and lines claiming remapped items."""
+    contract = draw(contracts(allow_overdrawn=allow_overdrawn, with_catalogue=with_catalogue))
     channel: Channel = draw(
         st.sampled_from(["service_entry", "streamline", "bulk_import", "case_note"])
     )
@@ -337,7 +399,13 @@ def validation_inputs(draw: st.DrawFn, *, allow_overdrawn: bool = False) -> Vali
         st.dates(contract.start - timedelta(days=10), contract.end_inclusive + timedelta(days=40))
     )
     return ValidationInput(
-        contract, draw(invoices(contract)), as_of, channel, mode, draw(settings_objects())
+        contract,
+        draw(invoices(contract, catalogue_items=with_catalogue)),
+        as_of,
+        channel,
+        mode,
+        draw(settings_objects()),
+        catalogue() if with_catalogue else None,
     )
 
 

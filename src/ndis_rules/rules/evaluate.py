@@ -1,0 +1,146 @@
+"""Validating invoices and batches against one contract (spec/validation.md section 4): lines
+of an invoice, and invoices of a batch, in order, each against the availability left by the lines
+before it that were not errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from ..budgets import Ledger
+from ..channels import base_action
+from ..codes import CODES, render
+from ..errors import InputError
+from ..itemchecks import CatalogueContext
+from ..models import Channel, Contract, Invoice, ProcessingMode, Settings
+from ..outcomes import Action, Finding, InvoiceDecision, outcome_of
+from .claimchecks import invoice_key
+from .context import EvalContext, InvoiceAction, Seen
+from .lines import evaluate_line
+from .prepare import PreparedContract, prepare
+
+__all__ = ["evaluate_batch", "evaluate_invoice"]
+
+
+def _approved_provider(prepared: PreparedContract | None, provider: str, item: str) -> bool:
+    assert prepared is not None
+    if provider in prepared.index.providers_on_contract:
+        return True
+    return (provider, item.strip()) in prepared.paid_items
+
+
+def _check_mode(channel: Channel, mode: ProcessingMode | None) -> ProcessingMode | None:
+    if channel == "streamline":
+        return mode or "manual"
+    if mode is not None:
+        raise InputError(
+            f"processing mode {mode!r} applies only to the streamline channel, not {channel!r}",
+            loc=("mode",),
+        )
+    return None
+
+
+def _evaluate_invoice_on(ctx: EvalContext, ledger: Ledger, invoice: Invoice) -> InvoiceDecision:
+    decisions = [evaluate_line(ctx, ledger, invoice, line) for line in invoice.lines]
+    if invoice.number and any(d.outcome != "error" for d in decisions):
+        ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
+    unapproved = (
+        ctx.channel == "streamline"
+        and ctx.mode == "automated"
+        and not all(
+            _approved_provider(ctx.prepared, invoice.provider, line.item) for line in invoice.lines
+        )
+    )
+    if unapproved:
+        f = Finding(
+            "PROVIDER_NOT_APPROVED",
+            "info",
+            render("PROVIDER_NOT_APPROVED", {"provider": invoice.provider}),
+            {"provider": invoice.provider},
+            CODES["PROVIDER_NOT_APPROVED"].source,
+        )
+        decisions = [replace(d, findings=(*d.findings, f)) for d in decisions]
+    worst = outcome_of(d.outcome for d in decisions)
+    ok_action = base_action(
+        ctx.channel, ctx.mode, warned=worst == "warning", unapproved_provider=unapproved
+    )
+    lines = tuple(
+        replace(d, action="reject" if d.outcome == "error" else ok_action) for d in decisions
+    )
+    action: Action = "reject" if worst == "error" else ok_action
+    return InvoiceDecision(invoice.id, worst, action, lines)
+
+
+def evaluate_invoice(
+    contract: Contract | PreparedContract,
+    invoice: Invoice,
+    *,
+    as_of: date,
+    channel: Channel = "service_entry",
+    mode: ProcessingMode | None = None,
+    settings: Settings | None = None,
+    action: InvoiceAction = "create",
+    explain: bool = False,
+    catalogue: CatalogueContext | None = None,
+) -> InvoiceDecision:
+    """Validate one invoice against a contract as of ``as_of`` (today).
+
+    The invoice's own earlier delivered services (same invoice id) are released first, so an
+    edit or re-validation never counts them against itself; a clone carries a new id and is
+    validated as new. ``mode`` is the streamline processing mode (default ``manual``).
+    """
+    return evaluate_batch(
+        contract,
+        [invoice],
+        as_of=as_of,
+        channel=channel,
+        mode=mode,
+        settings=settings,
+        action=action,
+        explain=explain,
+        catalogue=catalogue,
+    )[0]
+
+
+def evaluate_batch(
+    contract: Contract | PreparedContract,
+    invoices: Sequence[Invoice],
+    *,
+    as_of: date,
+    channel: Channel = "service_entry",
+    mode: ProcessingMode | None = None,
+    settings: Settings | None = None,
+    action: InvoiceAction = "create",
+    explain: bool = False,
+    catalogue: CatalogueContext | None = None,
+) -> list[InvoiceDecision]:
+    """Validate invoices in order against one contract; lines compete for the same money.
+
+    ``contract`` may be a :class:`PreparedContract` (see :func:`prepare`) to validate many
+    batches against one contract quickly. Returns one decision per invoice, in input order, each
+    with one decision per line in order. Business outcomes never raise; a malformed argument
+    raises :class:`InputError`.
+    """
+    settings = settings or Settings()
+    mode = _check_mode(channel, mode)
+    prepared = contract if isinstance(contract, PreparedContract) else prepare(contract)
+    batch_ids = frozenset(inv.id for inv in invoices)
+    ledger = prepared.ledger_without(batch_ids)
+    seen = Seen(prepared.invoices(settings.duplicate_key), prepared.lines, batch_ids)
+    ctx = EvalContext(
+        prepared.index,
+        as_of,
+        channel,
+        mode,
+        settings,
+        action,
+        explain,
+        catalogue,
+        seen,
+        oldest=as_of - relativedelta(years=2),
+        prepared=prepared,
+    )
+    return [_evaluate_invoice_on(ctx, ledger, inv) for inv in invoices]
