@@ -708,44 +708,61 @@ def _settled_same(line: BookLine, row: ResultRow) -> bool:
     return line.state == "rejected" and (line.ndia_reason or "") == row.reason
 
 
+def _result_of(row: ResultRow) -> tuple[str, Money | None, bool, str]:
+    return (row.status, row.paid, row.capped, row.reason if row.status == "ERROR" else "")
+
+
 def match_results(rows: Sequence[ResultRow], lines: Iterable[BookLine]) -> list[ResultsMatch]:
     """Match each results row to a submitted line by claim reference, NDIS number, item and
-    dates (and the provider's ABN when the file has one). A row that matches no submitted line
-    but a line already settled with the same result is ``already``; a submitted line claimed by
-    two rows makes both ``ambiguous``."""
+    dates (and the provider, when the file names one).
+
+    Rows and lines that agree on all of these are indistinguishable: when as many rows as
+    submitted lines share them and every one of those rows carries the same result, they are
+    paired in key order (which line gets which identical result changes nothing); otherwise
+    each of those rows is ``ambiguous``. A row whose lines are no longer submitted but already
+    carry its result is ``already`` (the same file applied again); else it is ``unmatched``.
+    """
     index: dict[tuple[str, str, str, date, date], list[BookLine]] = {}
-    for line in lines:
+    for line in sorted(lines, key=lambda x: x.key):
         k = (line.key.reference, line.participant, line.item, line.from_, line.to)
         index.setdefault(k, []).append(line)
-    out: list[ResultsMatch] = []
-    for row in rows:
+    groups: dict[tuple[Any, ...], list[ResultRow]] = {}
+    out: dict[int, ResultsMatch] = {}
+    for i, row in enumerate(rows):
         if row.problems or row.from_ is None or row.to is None:
-            out.append(ResultsMatch(row, "unreadable"))
+            out[i] = ResultsMatch(row, "unreadable")
             continue
-        found = index.get(
-            (row.claim_reference, row.ndis_number, row.support_number, row.from_, row.to), []
+        gk = (
+            row.claim_reference,
+            row.ndis_number,
+            row.support_number,
+            row.from_,
+            row.to,
+            row.abn,
+            row.registration,
         )
-        if row.abn:
-            found = [f for f in found if f.key.provider in {row.abn, row.registration}]
+        groups.setdefault(gk, []).append(row)
+    position = {id(r): i for i, r in enumerate(rows)}
+    for gk, group in groups.items():
+        found = index.get(gk[:5], [])
+        abn, registration = gk[5], gk[6]
+        if abn:
+            found = [f for f in found if f.key.provider in {abn, registration}]
         submitted = [f for f in found if f.state == "submitted"]
-        if len(submitted) == 1:
-            out.append(ResultsMatch(row, "matched", (submitted[0].key,)))
-        elif len(submitted) > 1:
-            out.append(ResultsMatch(row, "ambiguous", tuple(f.key for f in submitted)))
+        same_result = len({_result_of(r) for r in group}) == 1
+        if submitted and len(submitted) == len(group) and same_result:
+            for row, line in zip(group, submitted, strict=True):
+                out[position[id(row)]] = ResultsMatch(row, "matched", (line.key,))
+        elif submitted:
+            keys = tuple(f.key for f in submitted)
+            for row in group:
+                out[position[id(row)]] = ResultsMatch(row, "ambiguous", keys)
         else:
-            same = [f for f in found if _settled_same(f, row)]
-            if same:
-                out.append(ResultsMatch(row, "already", tuple(f.key for f in same)))
-            else:
-                out.append(ResultsMatch(row, "unmatched"))
-    claimed: dict[LineKey, int] = {}
-    for m in out:
-        if m.kind == "matched":
-            claimed[m.keys[0]] = claimed.get(m.keys[0], 0) + 1
-    return [
-        replace(m, kind="ambiguous") if m.kind == "matched" and claimed[m.keys[0]] > 1 else m
-        for m in out
-    ]
+            for row in group:
+                same = tuple(f.key for f in found if _settled_same(f, row))
+                kind: Literal["already", "unmatched"] = "already" if same else "unmatched"
+                out[position[id(row)]] = ResultsMatch(row, kind, same)
+    return [out[i] for i in range(len(rows))]
 
 
 # -- the report -----------------------------------------------------------------------------------

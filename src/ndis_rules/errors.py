@@ -26,7 +26,6 @@ from pydantic import ValidationError
 
 __all__ = [
     "BookRecordNotFound",
-    "StaleBookError",
     "ContractNotFound",
     "InputError",
     "NdisRulesError",
@@ -38,6 +37,7 @@ __all__ = [
     "SourcePayloadError",
     "SourceRefused",
     "SourceTimeout",
+    "StaleBookError",
     "StaleContractError",
     "StoreError",
     "StoreIntegrityError",

@@ -94,8 +94,9 @@ def now_iso() -> str:
 
 @dataclass(frozen=True, slots=True)
 class ImportOutcome:
-    """Contracts added, already in the book unchanged, and refused because the book holds a
-    different contract under the id (sync it instead)."""
+    """Contracts added, already in the book (the same contract was imported before, whatever
+    happened to it since), and refused because the book holds a different contract under the
+    id (sync it instead)."""
 
     added: tuple[str, ...]
     already: tuple[str, ...]
@@ -300,7 +301,7 @@ class Book:
                 held = snap.contracts.get(c.id)
                 if held is None:
                     added.append(c)
-                elif held.model_copy(update={"version": 0}) == c.model_copy(update={"version": 0}):
+                elif held == c or self._imported_before(c):
                     already.append(c.id)
                 else:
                     differing.append(c.id)
@@ -312,6 +313,13 @@ class Book:
             )
 
         return self._run(step)
+
+    def _imported_before(self, contract: Contract) -> bool:
+        """The book held this very contract at its version (it was imported, then used)."""
+        try:
+            return self.store.contract_at(contract.id, contract.version) == contract
+        except LookupError:
+            return False
 
     def _snapshot_of(self, raw: str, plan: PacePlan) -> PlanSnapshot:
         return PlanSnapshot(
@@ -452,9 +460,13 @@ class Book:
         catalogue_identity: Mapping[str, str] | None = None,
     ) -> CheckOutcome:
         """Check a bulk payment request against the book's contracts; with ``record`` the allowed
-        and warned lines become delivered services and the book's claim lines. Rows whose key the
-        book already holds (recorded, submitted or paid) are not checked again and nothing is
-        recorded twice."""
+        and warned lines become delivered services and the book's claim lines.
+
+        A row the book already holds under its key, unchanged, is not checked again (whatever
+        its state: nothing is recorded twice, and a rejected or cancelled line is not sent
+        again as it was). A changed row under the key of a rejected or cancelled line is the
+        correction and is checked and recorded again (its history kept); a changed row under
+        the key of a live line is a ``key_conflict`` and changes nothing."""
         settings = settings or Settings()
         if settings.claims_flexibility:
             raise InputError(
@@ -469,10 +481,11 @@ class Book:
             to_check: list[tuple[int, BprResult]] = []
             for i, (key, result) in enumerate(zip(keys, results, strict=True)):
                 held = snap.lines.get(key)
-                if held is not None and held.state in LIVE_STATES:
-                    same = held.cells == tuple(result.cells)
-                    status[i] = CheckedRow(key, "already" if same else "key_conflict", None, held)
-                else:
+                if held is not None and held.cells == tuple(result.cells):
+                    status[i] = CheckedRow(key, "already", None, held)
+                elif held is not None and held.state in LIVE_STATES:
+                    status[i] = CheckedRow(key, "key_conflict", None, held)
+                else:  # new, or a rejected / cancelled line corrected
                     to_check.append((i, result))
             contracts = list(snap.contracts.values())
             report = check_claims(
