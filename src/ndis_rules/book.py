@@ -817,6 +817,8 @@ class BudgetRow:
 
 
 FORECAST_WINDOW: Final = timedelta(weeks=8)
+#: A forecast further out than this (at a tiny rate of spend) is reported as none.
+FORECAST_HORIZON_DAYS: Final = 36500
 
 
 @dataclass(slots=True)
@@ -882,7 +884,9 @@ def report_rows(
                 available = released_total - drawn_total
                 runs_out: date | None = None
                 if recent > 0 and start <= today <= end:
-                    runs_out = today + timedelta(days=max(available, 0) * window_days // recent)
+                    days = max(available, 0) * window_days // recent
+                    if days <= FORECAST_HORIZON_DAYS:  # else: not in any plan's lifetime
+                        runs_out = today + timedelta(days=days)
                 rows.append(
                     BudgetRow(
                         participant=c.participant or "",
