@@ -88,12 +88,14 @@ class BookMachine(RuleBasedStateMachine):
     def correct_and_record(self, data: st.DataObject, cents: int) -> None:
         key = data.draw(st.sampled_from(self._keys("rejected", "cancelled")))
         reference = LineKey.parse(key).reference
-        row = _row(reference, 1, str(Money(cents + 20000)))  # a changed line: the correction
+        self.n += 1  # every correction has a price no row had before: a changed line
+        price = Money(cents + 20000 * self.n)
+        row = _row(reference, 1, str(price))
         outcome = self.book.check(
             parse_bpr(HEADER + "\n" + row), today=TODAY, record=True, file_digest=row
         )
         assert [r.status for r in outcome.rows] == ["recorded"]
-        self.model[key] = ("recorded", Money(cents + 20000), None)
+        self.model[key] = ("recorded", price, None)
         self.rows[key] = row
 
     @rule()
