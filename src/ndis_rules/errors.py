@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 __all__ = [
+    "BookRecordNotFound",
     "ContractNotFound",
     "InputError",
     "NdisRulesError",
@@ -36,6 +37,7 @@ __all__ = [
     "SourcePayloadError",
     "SourceRefused",
     "SourceTimeout",
+    "StaleBookError",
     "StaleContractError",
     "StoreError",
     "StoreIntegrityError",
@@ -184,6 +186,15 @@ class StaleContractError(StoreError, ValueError):
             f"contract {contract_id} was changed since it was read: expected {want}, the store "
             f"holds {have}; read it again and redo the change"
         )
+
+
+class StaleBookError(StoreError, ValueError):
+    """Optimistic versioning refused a write to the book: another operation wrote since it was
+    read. Nothing was written; read the book again and redo the operation."""
+
+
+class BookRecordNotFound(StoreError, LookupError):
+    """The book holds no record with this id (change set, check batch, contract version)."""
 
 
 class ContractNotFound(StoreError, LookupError):

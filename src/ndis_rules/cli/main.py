@@ -230,6 +230,9 @@ EXTRA_COMMANDS.append(_register_claims)
 from .sync import register as _register_sync  # noqa: E402
 
 EXTRA_COMMANDS.append(_register_sync)
+from .book import register as _register_book  # noqa: E402
+
+EXTRA_COMMANDS.append(_register_book)
 
 
 if __name__ == "__main__":  # pragma: no cover
