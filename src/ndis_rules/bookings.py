@@ -47,27 +47,33 @@ __all__ = [
     "PLACEHOLDER_LIMIT",
     "PLAN_MANAGEMENT_CATEGORY",
     "BookingCode",
+    "BookingMatch",
     "BookingPlan",
     "BookingRequest",
     "BookingRuleError",
     "BookingStatus",
     "BookingType",
     "LinkResult",
+    "MatchKind",
     "ProdaStatusCode",
     "RefusalCode",
     "ServiceBooking",
     "SourceKind",
     "UnknownProdaStatus",
     "apply_proda_status",
+    "booking_from_proda",
     "booking_type_for",
     "delete_booking",
     "edit_booking",
     "end_booking_early",
     "link_booking",
     "management_for",
+    "match_bookings",
     "plan_bookings",
     "plan_replacement",
     "status_from_proda",
+    "store_booking_ids",
+    "stored_booking_ids",
 ]
 
 BookingType = Literal["standard", "plan_managed"]
@@ -519,6 +525,12 @@ class ServiceBooking(_Model):
     linked_budget: str | None = Field(default=None, description="budget ref, once linked")
     has_payments: bool = False
     ended_early: bool = False
+    replayed: bool = Field(
+        default=False,
+        exclude=True,
+        description="the gateway answered a create with the booking an earlier request with the "
+        "same idempotency key made (nothing new was created); never stored",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceBooking:
@@ -809,6 +821,214 @@ def link_booking(contract: Contract, budget_ref: str, booking: ServiceBooking) -
     )
     new_booking = booking.model_copy(update={"linked_budget": new_budget.ref, "request": request})
     return LinkResult(new_contract, new_booking)
+
+
+# -- identity: PRODA's booking id ------------------------------------------------------------------
+
+#: The ``contract_id`` of a booking as PRODA knows it (PRODA holds none of our keys).
+PRODA_CONTRACT: Final = "PRODA"
+
+
+def booking_from_proda(
+    booking_id: str,
+    *,
+    participant: str,
+    category: str,
+    item: str | None,
+    type: BookingType,
+    start: date,
+    end_inclusive: date,
+    amount: Money,
+    proda_code: str,
+    reason: str | None = None,
+    provider: str | None = None,
+    has_payments: bool = False,
+    ended_early: bool = False,
+) -> ServiceBooking:
+    """A booking as PRODA answers it: its own id, participant, category/item, type, dates,
+    amount and status, and none of our keys (its request is ``external``, named by its id).
+
+    Examples:
+        >>> b = booking_from_proda("SB9", participant="430000001", category="01", item=None,
+        ...     type="standard", start=date(2025, 7, 1), end_inclusive=date(2026, 6, 30),
+        ...     amount=Money.parse("10.00"), proda_code="APPR")
+        >>> b.request.source, b.status
+        ('external:SB9', 'success')
+    """
+    request = BookingRequest(
+        contract_id=PRODA_CONTRACT,
+        participant=participant,
+        source_kind="external",
+        source_id=booking_id,
+        category=category,
+        item=item or None,
+        type=type,
+        start=start,
+        end_inclusive=end_inclusive,
+        amount=amount,
+        provider=provider,
+    )
+    booking = ServiceBooking.from_request(booking_id, request, proda_code, reason)
+    return booking.model_copy(update={"has_payments": has_payments, "ended_early": ended_early})
+
+
+def stored_booking_ids(contract: Contract) -> dict[str, str]:
+    """The booking ids the book holds, by source (``"budget:<ref>"``, ``"support:<id>"``).
+
+    Examples:
+        >>> c = Contract.model_validate({"id": "C1", "start": "2025-07-01",
+        ...     "end_inclusive": "2026-06-30", "budgets": [{"category": "01",
+        ...     "management": "agency", "total": "9.00", "booking_id": "SB1"}]})
+        >>> stored_booking_ids(c)
+        {'budget:01:agency': 'SB1'}
+    """
+    ids = {f"budget:{b.ref}": b.booking_id for b in contract.budgets if b.booking_id}
+    ids.update({f"support:{s.id}": s.booking_id for s in contract.support_items if s.booking_id})
+    return ids
+
+
+def store_booking_ids(contract: Contract, ids: Mapping[str, str]) -> Contract:
+    """The contract with each booking id stored against the budget or support it funds (by
+    source, as :func:`stored_booking_ids` names them); sources it does not hold are ignored. The
+    contract given is not changed; it is returned as is when nothing changes.
+
+    Examples:
+        >>> c = Contract.model_validate({"id": "C1", "start": "2025-07-01",
+        ...     "end_inclusive": "2026-06-30", "budgets": [{"category": "01",
+        ...     "management": "agency", "total": "9.00"}]})
+        >>> store_booking_ids(c, {"budget:01:agency": "SB7"}).budgets[0].booking_id
+        'SB7'
+    """
+    budgets = tuple(
+        b.model_copy(update={"booking_id": ids[f"budget:{b.ref}"]})
+        if ids.get(f"budget:{b.ref}", b.booking_id) != b.booking_id
+        else b
+        for b in contract.budgets
+    )
+    supports = tuple(
+        s.model_copy(update={"booking_id": ids[f"support:{s.id}"]})
+        if ids.get(f"support:{s.id}", s.booking_id) != s.booking_id
+        else s
+        for s in contract.support_items
+    )
+    if budgets == contract.budgets and supports == contract.support_items:
+        return contract
+    return contract.model_copy(update={"budgets": budgets, "support_items": supports})
+
+
+MatchKind = Literal["stored", "found", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingMatch:
+    """What PRODA holds for one planned request.
+
+    ``booking``: the live booking (pending or approved) that funds the request, else the rejected
+    or inactive one found for it, else ``None`` (nothing: create it). ``how``: ``stored`` (by the
+    id stored in the book), ``found`` (by category, item, booking type and overlapping dates among
+    what PRODA holds), ``none``. ``replaces``: the rejected or inactive booking a live one stands
+    in for. ``ambiguous``: the ids of several live bookings that could fund it (never a guess:
+    nothing is created or changed).
+    """
+
+    request: BookingRequest
+    booking: ServiceBooking | None
+    how: MatchKind
+    replaces: ServiceBooking | None = None
+    ambiguous: tuple[str, ...] = ()
+
+    @property
+    def live(self) -> bool:
+        """The matched booking is pending or approved."""
+        return self.booking is not None and self.booking.status in ("pending", "success")
+
+
+def _same_scope(request: BookingRequest, booking: ServiceBooking) -> bool:
+    r = booking.request
+    return (
+        (r.participant in (None, request.participant))
+        and r.category == request.category
+        and (r.item or None) == (request.item or None)
+        and r.type == request.type
+        and booking.start <= request.end_inclusive
+        and request.start <= booking.end_inclusive
+    )
+
+
+def _is_live(booking: ServiceBooking) -> bool:
+    return booking.status in ("pending", "success")
+
+
+def match_bookings(
+    requests: tuple[BookingRequest, ...] | list[BookingRequest],
+    stored: Mapping[str, str],
+    held: tuple[ServiceBooking, ...] | list[ServiceBooking],
+) -> tuple[BookingMatch, ...]:
+    """Match each planned request to what PRODA holds (spec/bookings.md, identity by booking id).
+
+    In order: the booking id stored in the book against the request's source; when that booking
+    is rejected or inactive (or there is none), a live booking PRODA holds for the same category,
+    item and booking type whose dates overlap the request's (a replacement, or one made before the
+    id was stored); when there is no live one, the rejected or inactive one found that way. A
+    booking matches at most one request (stored ids first, then requests in order). Pure.
+
+    Examples:
+        >>> r = _example_booking().request
+        >>> held = [booking_from_proda("SB5", participant="430000001", category="01",
+        ...     item=None, type="standard", start=r.start, end_inclusive=r.end_inclusive,
+        ...     amount=r.amount, proda_code="APPR")]
+        >>> [(m.how, m.booking.booking_id) for m in match_bookings([r], {}, held)]
+        [('found', 'SB5')]
+        >>> match_bookings([r], {}, [])[0].how
+        'none'
+    """
+    by_id = {b.booking_id: b for b in held}
+    claimed: set[str] = set()
+    first: list[ServiceBooking | None] = []
+    for request in requests:  # stored ids claim their bookings first
+        found = by_id.get(stored.get(request.source, ""))
+        if found is not None and found.booking_id not in claimed:
+            claimed.add(found.booking_id)
+            first.append(found)
+        else:
+            first.append(None)
+    matches: list[BookingMatch] = []
+    for request, stored_booking in zip(requests, first, strict=True):
+        if stored_booking is not None and _is_live(stored_booking):
+            matches.append(BookingMatch(request, stored_booking, "stored"))
+            continue
+        candidates = [
+            b for b in held if b.booking_id not in claimed and _same_scope(request, b)
+        ]
+        live = [b for b in candidates if _is_live(b)]
+        if len(live) > 1:
+            matches.append(
+                BookingMatch(
+                    request, stored_booking, "stored" if stored_booking else "none",
+                    ambiguous=tuple(b.booking_id for b in live),
+                )
+            )
+            continue
+        if live:
+            claimed.add(live[0].booking_id)
+            dead = stored_booking
+            if dead is None:
+                others = [b for b in candidates if not _is_live(b)]
+                dead = others[-1] if others else None
+                if dead is not None:
+                    claimed.add(dead.booking_id)
+            matches.append(BookingMatch(request, live[0], "found", replaces=dead))
+            continue
+        if stored_booking is not None:
+            matches.append(BookingMatch(request, stored_booking, "stored"))
+            continue
+        if candidates:
+            dead = candidates[-1]
+            claimed.add(dead.booking_id)
+            matches.append(BookingMatch(request, dead, "found"))
+            continue
+        matches.append(BookingMatch(request, None, "none"))
+    return tuple(matches)
 
 
 def _example_booking() -> ServiceBooking:

@@ -195,6 +195,9 @@ class CategoryBudget(_Model):
     funding: FundingComponent | None = None
     pace_budget_id: str | None = None
     requires_booking: bool = False
+    booking_id: str | None = Field(
+        default=None, description="PRODA's id of the service booking that funds this budget"
+    )
 
     @property
     def key(self) -> str:
@@ -234,6 +237,9 @@ class SupportItemBudget(_Model):
     quantity: Quantity
     rate: Money
     requires_booking: bool = False
+    booking_id: str | None = Field(
+        default=None, description="PRODA's id of the service booking that funds this support"
+    )
 
     @property
     def amount(self) -> Money:

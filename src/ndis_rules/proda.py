@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .bookings import BookingRequest, ServiceBooking
 from .errors import NdisRulesError
 from .models import IsoDate
+from .money import Money
 
 __all__ = [
     "BookingNotFound",
@@ -136,8 +137,14 @@ class ProdaGateway(Protocol):
         date of birth does not match, or PRODA holds no plan."""
         ...
 
-    def create_booking(self, request: BookingRequest) -> ServiceBooking:
-        """Create a booking for a request; the answer is usually ``pending`` (``INPR``)."""
+    def create_booking(
+        self, request: BookingRequest, *, idempotency_key: str | None = None
+    ) -> ServiceBooking:
+        """Create a booking for a request; the answer is usually ``pending`` (``INPR``).
+
+        With an ``idempotency_key`` already used by an earlier create, nothing new is made: the
+        answer is the booking that create made, with ``replayed`` set. The answer holds only what
+        PRODA knows (see :func:`~ndis_rules.bookings.booking_from_proda`)."""
         ...
 
     def refresh_booking(self, booking_id: str) -> ServiceBooking:
@@ -146,6 +153,11 @@ class ProdaGateway(Protocol):
 
     def update_end_date(self, booking_id: str, end_inclusive: date) -> ServiceBooking:
         """Move a booking's end date (later: an extension; earlier: ending it early)."""
+        ...
+
+    def update_amount(self, booking_id: str, amount: Money) -> ServiceBooking:
+        """Change the amount of a category-level booking (PRODA refuses it for a booking of a
+        support item: end it and make a new one instead)."""
         ...
 
     def end_booking(self, booking_id: str) -> ServiceBooking:

@@ -228,4 +228,8 @@ def test_no_failed_call_changes_the_json_file(ops: list[tuple[str, int, int]]) -
                 _apply(gw, op, ids)
             except GatewayError:
                 assert path.read_bytes() == before
-            assert sorted(p.name for p in Path(folder).iterdir()) == ["proda.json"]
+            # no temporary file left behind (the lock file beside the store stays)
+            assert sorted(p.name for p in Path(folder).iterdir()) == [
+                "proda.json",
+                "proda.json.lock",
+            ]

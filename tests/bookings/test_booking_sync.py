@@ -78,11 +78,18 @@ def test_success_creates_one_booking_per_request() -> None:
     assert result.outcome == "success" and result.message == "Synchronised with PRODA"
     assert result.contract_id == "C-430000001" and len(result.created) == 4
     assert {b.status for b in result.bookings} == {"pending"}
-    assert [b.request.source for b in gw.bookings.values()] == [
+    # PRODA holds its own ids only: the book learns them per source
+    assert list(result.booking_ids) == [
         "support:PM-SETUP",
         "support:PM-MONTHLY",
         "budget:01:agency",
         "budget:15:plan",
+    ]
+    assert [(b.request.category, b.request.item) for b in gw.bookings.values()] == [
+        ("14", "14_033_0127_8_3"),
+        ("14", "14_034_0127_8_3"),
+        ("01", None),
+        ("15", None),
     ]
     assert events[0].participant == P1 and events[0].outcome == "success"
     assert_invariants(report, events)
@@ -229,8 +236,10 @@ class CreatesThenTimesOut(InMemoryProdaGateway):
 
     lost = 1
 
-    def create_booking(self, request: BookingRequest) -> ServiceBooking:
-        booking = super().create_booking(request)
+    def create_booking(
+        self, request: BookingRequest, *, idempotency_key: str | None = None
+    ) -> ServiceBooking:
+        booking = super().create_booking(request, idempotency_key=idempotency_key)
         if self.lost:
             self.lost -= 1
             raise GatewayTimeout("answer lost")
@@ -267,7 +276,9 @@ def test_inactive_booking_is_refreshed_not_recreated() -> None:
     gw.make_inactive(first.results[0].created[0])
     report, _ = run([P1], contracts, gw)
     [result] = report.results
-    assert result.outcome == "success" and result.created == ()
+    # completed while its budget is live: reported as what it is, never as success
+    assert result.outcome == "failed" and result.created == ()
+    assert "completed (CMPD)" in result.message
     assert [b.status for b in result.bookings].count("inactive") == 1
     assert len(gw.bookings) == 4
 

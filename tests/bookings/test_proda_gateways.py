@@ -70,7 +70,13 @@ class GatewayContract:
         gw = self.make()
         b = gw.create_booking(request())
         assert (b.status, b.proda_code) == ("pending", "INPR")
-        assert b.request == request() and (b.start, b.end_inclusive) == (
+        # only what PRODA knows comes back: never our contract id or source
+        mine = request()
+        assert (b.request.contract_id, b.request.source) == ("PRODA", f"external:{b.booking_id}")
+        assert (b.request.category, b.request.item, b.request.type, b.request.amount) == (
+            mine.category, mine.item, mine.type, mine.amount,
+        )
+        assert (b.start, b.end_inclusive) == (
             request().start,
             request().end_inclusive,
         )
@@ -173,7 +179,11 @@ class TestJsonFileGateway(GatewayContract):
         data = json.loads(self.path.read_text())
         assert data["bookings"][0]["request"]["amount"] == "900.00"
         assert data["bookings"][0]["start"] == "2025-07-01"
-        assert [p.name for p in self.path.parent.iterdir()] == ["proda.json"]  # no temp files
+        # no temp files (the lock file stays beside the store)
+        assert sorted(p.name for p in self.path.parent.iterdir()) == [
+            "proda.json",
+            "proda.json.lock",
+        ]
 
     def test_unreadable_file_is_a_gateway_error(self) -> None:
         self.path.parent.mkdir(parents=True)
@@ -193,7 +203,10 @@ class TestJsonFileGateway(GatewayContract):
         with pytest.raises(GatewayUnavailable, match="cannot write"):
             gw.create_booking(request())
         assert self.path.read_bytes() == before
-        assert [p.name for p in self.path.parent.iterdir()] == ["proda.json"]
+        assert sorted(p.name for p in self.path.parent.iterdir()) == [
+            "proda.json",
+            "proda.json.lock",
+        ]
 
     def test_a_missing_file_is_an_empty_store(self) -> None:
         assert JsonFileProdaGateway(self.path).list_bookings(P1) == []

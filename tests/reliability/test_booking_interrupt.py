@@ -38,8 +38,10 @@ class DiesAfterCreate(InMemoryProdaGateway):
         super().__init__(*a, **k)  # type: ignore[arg-type]
         self.die_at = die_at
 
-    def create_booking(self, request: BookingRequest) -> ServiceBooking:
-        booking = super().create_booking(request)
+    def create_booking(
+        self, request: BookingRequest, *, idempotency_key: str | None = None
+    ) -> ServiceBooking:
+        booking = super().create_booking(request, idempotency_key=idempotency_key)
         if self.calls["create_booking"] == self.die_at:
             raise Killed("killed after PRODA made the booking")
         return booking

@@ -1,8 +1,13 @@
 """A PRODA gateway kept in one JSON file: an offline stand-in for PRODA, written atomically.
 
-Each call loads the file, applies the operation exactly as the in-memory gateway does, and on
-success writes the whole state to a temporary file in the same folder and moves it into place
-with ``os.replace``; a call that fails writes nothing, so the file is unchanged. Money is stored as
+Each call takes an exclusive lock (``flock`` on ``<file>.lock`` beside the store, so two processes
+or threads never interleave), loads the file, applies the operation exactly as the in-memory
+gateway does, and on success compares the file's ``revision`` with the one it read (a writer that
+did not take the lock is caught: :class:`GatewayUnavailable`, which the batch retries), then
+writes the whole state with the next revision to a temporary file in the same folder and moves
+it into place with ``os.replace``; a call that fails writes nothing, so the file is unchanged.
+Idempotency keys are kept in the file, so two runs that create the same request make one
+booking. Money is stored as
 ``"123.45"`` strings and dates as ISO ``YYYY-MM-DD``. An unreadable file, or one with a
 top-level key the store does not write (a misspelt ``"booking"``), is a
 :class:`~ndis_rules.proda.GatewayError`, never an empty store; a failed write is
@@ -26,22 +31,32 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import ValidationError
 
 from ..bookings import BookingRequest, ServiceBooking
+from ..money import Money
 from ..errors import input_error_from
 from ..parsing import json_loads
 from ..proda import GatewayError, GatewayUnavailable, Participant, ProdaGateway, ProdaPlan
+from .proda_memory import STATE_KEYS as _STORE_KEYS
 from .proda_memory import InMemoryProdaGateway
 
 __all__ = ["JsonFileProdaGateway"]
 
 T = TypeVar("T")
+
+_fcntl: ModuleType | None
+try:  # POSIX; elsewhere only the revision compare guards the store
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    _fcntl = None
 
 
 class JsonFileProdaGateway:
@@ -55,12 +70,30 @@ class JsonFileProdaGateway:
         self.id_prefix = id_prefix
 
     # -- storage ------------------------------------------------------------------------------
-    def _load(self) -> InMemoryProdaGateway:
-        gateway = InMemoryProdaGateway(auto_approve=self.auto_approve, id_prefix=self.id_prefix)
+    @property
+    def lock_path(self) -> Path:
+        """The lock file beside the store."""
+        return self.path.with_name(self.path.name + ".lock")
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise GatewayUnavailable(f"{self.path}: cannot lock ({exc.strerror})") from None
+        try:
+            if _fcntl is not None:
+                _fcntl.flock(fd, _fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _read(self) -> tuple[dict[str, object] | None, int]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return gateway
+            return None, 0
         except OSError as exc:
             raise GatewayUnavailable(f"{self.path}: cannot read ({exc.strerror})") from None
         try:
@@ -68,9 +101,24 @@ class JsonFileProdaGateway:
             if not isinstance(state, dict):
                 raise TypeError("the file does not hold a JSON object")
             # every key the store writes is known: a misspelt one is an error, never an empty store
-            unknown = sorted(set(state) - set(gateway.to_state()))
+            unknown = sorted(set(state) - _STORE_KEYS)
             if unknown:
                 raise ValueError(f"unknown top-level key(s): {', '.join(map(repr, unknown))}")
+            revision = state.get("revision", 0)
+            if not isinstance(revision, int) or isinstance(revision, bool):
+                raise TypeError("revision: expected a whole number")
+        except RecursionError:
+            raise GatewayError(f"{self.path}: not a PRODA store file (nested too deeply)") from None
+        except (ValueError, TypeError) as exc:
+            raise GatewayError(f"{self.path}: not a PRODA store file ({exc})") from None
+        return state, revision
+
+    def _load(self) -> tuple[InMemoryProdaGateway, int]:
+        gateway = InMemoryProdaGateway(auto_approve=self.auto_approve, id_prefix=self.id_prefix)
+        state, revision = self._read()
+        if state is None:
+            return gateway, 0
+        try:
             gateway.load_state(state)
         except ValidationError as exc:
             # name the fields, never their values (last names, dates of birth)
@@ -81,10 +129,11 @@ class JsonFileProdaGateway:
             raise GatewayError(f"{self.path}: not a PRODA store file (nested too deeply)") from None
         except (ValueError, TypeError) as exc:
             raise GatewayError(f"{self.path}: not a PRODA store file ({exc})") from None
-        return gateway
+        return gateway, revision
 
-    def _save(self, gateway: InMemoryProdaGateway) -> None:
-        text = json.dumps(gateway.to_state(), indent=2, sort_keys=True)
+    def _save(self, gateway: InMemoryProdaGateway, revision: int) -> None:
+        state = {**gateway.to_state(), "revision": revision}
+        text = json.dumps(state, indent=2, sort_keys=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
@@ -98,11 +147,18 @@ class JsonFileProdaGateway:
             raise GatewayUnavailable(f"{self.path}: cannot write ({exc.strerror})") from None
 
     def _run(self, operation: Callable[[InMemoryProdaGateway], T], *, write: bool = True) -> T:
-        gateway = self._load()
-        result = operation(gateway)  # raises before anything is written
-        if write:
-            self._save(gateway)
-        return result
+        with self._exclusive():
+            gateway, revision = self._load()
+            result = operation(gateway)  # raises before anything is written
+            if write:
+                _, now = self._read()
+                if now != revision:  # compare-and-set: someone wrote without the lock
+                    raise GatewayUnavailable(
+                        f"{self.path}: the store changed during the call (revision {revision} "
+                        f"-> {now}); nothing was written"
+                    )
+                self._save(gateway, revision + 1)
+            return result
 
     # -- set-up -------------------------------------------------------------------------------
     def register(self, participant: Participant, plan: ProdaPlan | None = None) -> None:
@@ -122,9 +178,15 @@ class JsonFileProdaGateway:
         """See :meth:`InMemoryProdaGateway.find_plan`."""
         return self._run(lambda g: g.find_plan(participant), write=False)
 
-    def create_booking(self, request: BookingRequest) -> ServiceBooking:
+    def create_booking(
+        self, request: BookingRequest, *, idempotency_key: str | None = None
+    ) -> ServiceBooking:
         """See :meth:`InMemoryProdaGateway.create_booking`."""
-        return self._run(lambda g: g.create_booking(request))
+        return self._run(lambda g: g.create_booking(request, idempotency_key=idempotency_key))
+
+    def update_amount(self, booking_id: str, amount: Money) -> ServiceBooking:
+        """See :meth:`InMemoryProdaGateway.update_amount`."""
+        return self._run(lambda g: g.update_amount(booking_id, amount))
 
     def refresh_booking(self, booking_id: str) -> ServiceBooking:
         """See :meth:`InMemoryProdaGateway.refresh_booking`."""

@@ -1,5 +1,11 @@
 """An in-memory PRODA gateway: a fake for tests, with scriptable faults and call counts.
 
+It answers only what PRODA knows: a booking's own id, participant, category/item, booking type,
+dates, amount and status, never our contract id or source (its request is ``external``, see
+:func:`~ndis_rules.bookings.booking_from_proda`). A create with an idempotency key used before
+makes nothing and answers the booking that key made (``replayed``). Every call holds one lock, so
+batches on threads see one consistent PRODA.
+
 It behaves like PRODA as spec/bookings.md describes it: a plan is found only when the NDIS number,
 name and date of birth match; a new booking is pending (``INPR``) and a refresh approves it
 (``APPR``, unless ``auto_approve=False``); an inactive booking cannot be changed; a booking with
@@ -23,13 +29,16 @@ Examples:
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar, cast
 
-from ..bookings import BookingRequest, ServiceBooking, status_from_proda
+from ..bookings import BookingRequest, ServiceBooking, booking_from_proda, status_from_proda
+from ..money import Money
 from ..proda import (
     BookingNotFound,
     GatewayRefused,
@@ -40,19 +49,61 @@ from ..proda import (
     ProdaPlan,
 )
 
-__all__ = ["Fault", "FaultKind", "InMemoryProdaGateway", "Method"]
+__all__ = ["STATE_KEYS", "Fault", "FaultKind", "InMemoryProdaGateway", "Method"]
 
 Method = Literal[
     "find_plan",
     "create_booking",
     "refresh_booking",
     "update_end_date",
+    "update_amount",
     "end_booking",
     "list_bookings",
 ]
 FaultKind = Literal["timeout", "unavailable", "refuse", "reject"]
 
 _PENDING = frozenset({"INPR", "APAP", "APRO", "APAC", "APRC"})
+#: The top-level keys of the stored state (``to_state``), and the JSON store's ``revision``.
+STATE_KEYS = frozenset(
+    {"version", "next_id", "participants", "plans", "bookings", "idempotency", "revision"}
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[InMemoryProdaGateway, P], R],
+) -> Callable[Concatenate[InMemoryProdaGateway, P], R]:
+    """Run a port method under the gateway's lock (one consistent PRODA for threads)."""
+
+    @wraps(method)
+    def run(self: InMemoryProdaGateway, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast("Callable[Concatenate[InMemoryProdaGateway, P], R]", run)
+
+
+def _as_proda_holds(booking: ServiceBooking, **changes: Any) -> ServiceBooking:
+    """``booking`` (with ``changes``) reduced to what PRODA knows."""
+    r = booking.request
+    fields: dict[str, Any] = {
+        "participant": r.participant or "",
+        "category": r.category,
+        "item": r.item,
+        "type": r.type,
+        "start": booking.start,
+        "end_inclusive": booking.end_inclusive,
+        "amount": r.amount,
+        "proda_code": booking.proda_code,
+        "reason": booking.reason,
+        "provider": r.provider,
+        "has_payments": booking.has_payments,
+        "ended_early": booking.ended_early,
+    }
+    fields.update(changes)
+    return booking_from_proda(booking.booking_id, **fields)
 
 
 @dataclass(slots=True)
@@ -84,6 +135,9 @@ class InMemoryProdaGateway:
         self.auto_approve = auto_approve
         self.id_prefix = id_prefix
         self.next_id = 1
+        #: idempotency key -> the booking id its first create made
+        self.idempotency: dict[str, str] = {}
+        self._lock = threading.RLock()
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         for participant, plan in participants:
@@ -133,13 +187,11 @@ class InMemoryProdaGateway:
         """Remove every scripted fault."""
         self.faults.clear()
 
+    @_locked
     def set_status(self, booking_id: str, code: str, reason: str | None = None) -> ServiceBooking:
         """Set a booking's PRODA status directly (as PRODA itself would), e.g. ``CMPD``."""
-        booking = self._get(booking_id)
-        status = status_from_proda(code)
-        updated = booking.model_copy(
-            update={"status": status, "proda_code": code, "reason": reason}
-        )
+        status_from_proda(code)  # an unknown code is a typed error
+        updated = _as_proda_holds(self._get(booking_id), proda_code=code, reason=reason)
         self.bookings[booking_id] = updated
         return updated
 
@@ -147,6 +199,7 @@ class InMemoryProdaGateway:
         """PRODA ends a booking (completed or deleted): it becomes inactive."""
         self.set_status(booking_id, code)
 
+    @_locked
     def record_payment(self, booking_id: str) -> None:
         """A payment request is made against a booking (it can no longer be deleted)."""
         self.bookings[booking_id] = self._get(booking_id).model_copy(update={"has_payments": True})
@@ -160,16 +213,27 @@ class InMemoryProdaGateway:
             "participants": [p.model_dump(mode="json") for p in self.participants.values()],
             "plans": [p.model_dump(mode="json") for p in self.plans.values()],
             "bookings": [b.model_dump(mode="json") for b in self.bookings.values()],
+            "idempotency": dict(sorted(self.idempotency.items())),
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        """Replace the stored state with ``state`` (as written by :meth:`to_state`)."""
+        """Replace the stored state with ``state`` (as written by :meth:`to_state`). A key that
+        is not part of the state is refused (a misspelt section never loads as empty)."""
+        unknown = sorted(str(k) for k in state if k not in STATE_KEYS)
+        if unknown:
+            raise ValueError(f"unknown key(s) in PRODA state: {', '.join(unknown)}")
         participants = [Participant.model_validate(p) for p in state.get("participants", [])]
         plans = [ProdaPlan.model_validate(p) for p in state.get("plans", [])]
         bookings = [ServiceBooking.model_validate(b) for b in state.get("bookings", [])]
+        keys = state.get("idempotency", {})
+        if not isinstance(keys, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in keys.items()
+        ):
+            raise ValueError("idempotency: expected an object of booking ids by key")
         self.participants = {p.ndis_number: p for p in participants}
         self.plans = {p.participant: p for p in plans}
         self.bookings = {b.booking_id: b for b in bookings}
+        self.idempotency = dict(keys)
         self.next_id = int(state.get("next_id", len(bookings) + 1))
 
     # -- internals ----------------------------------------------------------------------------
@@ -207,6 +271,7 @@ class InMemoryProdaGateway:
         return booking.request.participant if booking else None
 
     # -- the port -----------------------------------------------------------------------------
+    @_locked
     def find_plan(self, participant: Participant) -> ProdaPlan:
         """The participant's plan, when NDIS number, name and date of birth match."""
         self._fault("find_plan", participant.ndis_number)
@@ -221,9 +286,16 @@ class InMemoryProdaGateway:
             raise GatewayRefused(f"no active plan in PRODA for {participant.ndis_number}")
         return plan
 
-    def create_booking(self, request: BookingRequest) -> ServiceBooking:
-        """A new pending booking (or a rejected one, when scripted)."""
+    @_locked
+    def create_booking(
+        self, request: BookingRequest, *, idempotency_key: str | None = None
+    ) -> ServiceBooking:
+        """A new pending booking (or a rejected one, when scripted); with an idempotency key
+        used before, the booking that key made (``replayed``), and nothing new."""
         reject = self._fault("create_booking", request.participant)
+        if idempotency_key is not None and idempotency_key in self.idempotency:
+            made = self._get(self.idempotency[idempotency_key])
+            return made.model_copy(update={"replayed": True})
         if request.participant is None or request.participant not in self.participants:
             raise GatewayRefused(f"participant {request.participant} not found")
         plan = self.plans.get(request.participant)
@@ -236,32 +308,50 @@ class InMemoryProdaGateway:
             )
         booking_id = f"{self.id_prefix}{self.next_id:06d}"
         if reject is not None:
-            booking = ServiceBooking.from_request(
-                booking_id, request, "REJT", reject.reason or "rejected"
-            )
+            code, reason = "REJT", reject.reason or "rejected"
         else:
-            booking = ServiceBooking.from_request(booking_id, request, "INPR")
+            code, reason = "INPR", None
+        booking = booking_from_proda(
+            booking_id,
+            participant=request.participant,
+            category=request.category,
+            item=request.item,
+            type=request.type,
+            start=request.start,
+            end_inclusive=request.end_inclusive,
+            amount=request.amount,
+            proda_code=code,
+            reason=reason,
+            provider=request.provider,
+        )
         self.next_id += 1
         self.bookings[booking_id] = booking
+        if idempotency_key is not None:
+            self.idempotency[idempotency_key] = booking_id
         return booking
 
+    @_locked
     def refresh_booking(self, booking_id: str) -> ServiceBooking:
         """The booking now; a pending booking is approved when ``auto_approve``."""
         self._fault("refresh_booking", self._participant_of(booking_id))
         booking = self._get(booking_id)
         if self.auto_approve and booking.proda_code in _PENDING:
-            booking = booking.model_copy(update={"status": "success", "proda_code": "APPR"})
+            booking = _as_proda_holds(booking, proda_code="APPR")
             self.bookings[booking_id] = booking
         return booking
 
+    def _require_changeable(self, booking: ServiceBooking) -> None:
+        if booking.status == "inactive":
+            raise GatewayRefused(f"booking {booking.booking_id} is inactive ({booking.proda_code})")
+        if booking.status == "failed":
+            raise GatewayRefused(f"booking {booking.booking_id} was rejected")
+
+    @_locked
     def update_end_date(self, booking_id: str, end_inclusive: date) -> ServiceBooking:
         """Move the end date (bringing it forward only once)."""
         self._fault("update_end_date", self._participant_of(booking_id))
         booking = self._get(booking_id)
-        if booking.status == "inactive":
-            raise GatewayRefused(f"booking {booking_id} is inactive ({booking.proda_code})")
-        if booking.status == "failed":
-            raise GatewayRefused(f"booking {booking_id} was rejected")
+        self._require_changeable(booking)
         if end_inclusive < booking.start:
             raise GatewayRefused(f"end date {end_inclusive} is before the start {booking.start}")
         plan = self.plans.get(booking.request.participant or "")
@@ -272,12 +362,30 @@ class InMemoryProdaGateway:
             raise GatewayRefused(
                 f"the end date of booking {booking_id} was already brought forward once"
             )
-        updated = booking.model_copy(
-            update={"end_inclusive": end_inclusive, "ended_early": booking.ended_early or earlier}
+        updated = _as_proda_holds(
+            booking, end_inclusive=end_inclusive, ended_early=booking.ended_early or earlier
         )
         self.bookings[booking_id] = updated
         return updated
 
+    @_locked
+    def update_amount(self, booking_id: str, amount: Money) -> ServiceBooking:
+        """Change the amount of a category-level booking (refused for a support item's)."""
+        self._fault("update_amount", self._participant_of(booking_id))
+        booking = self._get(booking_id)
+        self._require_changeable(booking)
+        if booking.request.item:
+            raise GatewayRefused(
+                f"booking {booking_id} is for support item {booking.request.item}: only a "
+                "category-level booking's amount can be updated"
+            )
+        if amount.cents <= 0:
+            raise GatewayRefused(f"amount {amount} must be greater than zero")
+        updated = _as_proda_holds(booking, amount=amount)
+        self.bookings[booking_id] = updated
+        return updated
+
+    @_locked
     def end_booking(self, booking_id: str) -> ServiceBooking:
         """Delete an unused booking (``DELE``)."""
         self._fault("end_booking", self._participant_of(booking_id))
@@ -286,10 +394,11 @@ class InMemoryProdaGateway:
             raise GatewayRefused(f"booking {booking_id} has payment requests against it")
         if booking.status == "inactive":
             raise GatewayRefused(f"booking {booking_id} is already inactive")
-        updated = booking.model_copy(update={"status": "inactive", "proda_code": "DELE"})
+        updated = _as_proda_holds(booking, proda_code="DELE")
         self.bookings[booking_id] = updated
         return updated
 
+    @_locked
     def list_bookings(self, participant: Participant) -> Sequence[ServiceBooking]:
         """The participant's bookings, by booking id."""
         self._fault("list_bookings", participant.ndis_number)

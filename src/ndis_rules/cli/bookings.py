@@ -8,7 +8,8 @@ batch "sync active plans" job against a PRODA gateway (spec/bookings.md, docs/bo
   [--plan-manager ID] [--format table|json]``:
   :func:`~ndis_rules.services.bookings.sync_active_plans`
   with a progress display. Exit 0 when every participant was synchronised, 1 when any was not
-  (failed, uncompleted, or without an active contract), 2 for bad input.
+  (failed, uncompleted, or without an active contract) or when planned bookings were left out
+  with errors (named under "left out"), 2 for bad input.
 
 The participants file is JSON: a list of objects with
 ``ndis_number``, ``name`` (the last name PRODA holds), ``date_of_birth`` (``YYYY-MM-DD``) and
@@ -334,10 +335,10 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def _booking_dict(b: ServiceBooking) -> dict[str, Any]:
+def _booking_dict(b: ServiceBooking, sources: Mapping[str, str]) -> dict[str, Any]:
     return {
         "booking_id": b.booking_id,
-        "source": b.request.source,
+        "source": sources.get(b.booking_id, b.request.source),
         "status": b.status,
         "proda_code": b.proda_code,
         "reason": b.reason,
@@ -348,6 +349,7 @@ def _booking_dict(b: ServiceBooking) -> dict[str, Any]:
 
 
 def _result_dict(r: ParticipantResult) -> dict[str, Any]:
+    sources = {booking_id: source for source, booking_id in r.booking_ids.items()}
     return {
         "ndis_number": r.participant.ndis_number,
         "name": r.participant.name,
@@ -355,10 +357,23 @@ def _result_dict(r: ParticipantResult) -> dict[str, Any]:
         "message": r.message,
         "contract": r.contract_id,
         "reasons": list(r.reasons),
-        "bookings": [_booking_dict(b) for b in r.bookings],
+        "bookings": [_booking_dict(b, sources) for b in r.bookings],
         "created": list(r.created),
         "refreshed": list(r.refreshed),
         "findings": [f.to_dict() for f in r.findings],
+        "actions": [
+            {
+                "source": a.source,
+                "action": a.action,
+                "booking_id": a.booking_id,
+                "status": a.status,
+                "detail": a.detail,
+                "replaces": a.replaces,
+            }
+            for a in r.actions
+        ],
+        "booking_ids": dict(r.booking_ids),
+        "left_out": list(r.left_out),
     }
 
 
@@ -374,6 +389,7 @@ def sync_to_dict(report: SyncReport, today: date) -> dict[str, Any]:
             "uncompleted": report.uncompleted,
             "no_active_contract": len(report.no_active_contract),
         },
+        "left_out": sum(len(r.left_out) for r in report.results),
         "results": [_result_dict(r) for r in report.results],
     }
 
@@ -384,6 +400,14 @@ def format_sync_table(report: SyncReport) -> str:
     created = sum(len(r.created) for r in report.results)
     refreshed = sum(len(r.refreshed) for r in report.results)
     lines = [_counters(report), f"bookings: {created} created, {refreshed} refreshed"]
+    kinds: dict[str, int] = {}
+    for r in report.results:
+        for a in r.actions:
+            if a.action not in ("created", "refreshed"):
+                kinds[a.action] = kinds.get(a.action, 0) + 1
+    if kinds:
+        lines[-1] += ", " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    left = [r for r in report.results if r.left_out]
     for outcome, title in (
         ("failed", "failed"),
         ("uncompleted", "uncompleted (re-run to retry)"),
@@ -396,6 +420,12 @@ def format_sync_table(report: SyncReport) -> str:
             for r in named:
                 contract = f" [contract {r.contract_id}]" if r.contract_id else ""
                 lines.append(f"  {r.participant.label}{contract}: {r.message}")
+    if left:
+        lines.append("")
+        lines.append("planned bookings left out with errors (not booked):")
+        for r in left:
+            contract = f" [contract {r.contract_id}]" if r.contract_id else ""
+            lines.append(f"  {r.participant.label}{contract}: {', '.join(r.left_out)}")
     return "\n".join(lines)
 
 
@@ -428,7 +458,8 @@ def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(sync_to_dict(report, today), indent=2) + "\n")
     else:
         out.write(format_sync_table(report) + "\n")
-    return EXIT_OK if report.success == report.total else EXIT_ERRORS
+    left_out = any(r.left_out for r in report.results)
+    return EXIT_OK if report.success == report.total and not left_out else EXIT_ERRORS
 
 
 def _system_today(zone: str) -> date:

@@ -38,13 +38,16 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from typing import Literal, TypeVar
 
 from ..bookings import (
+    BookingMatch,
     BookingRequest,
     LinkResult,
     ServiceBooking,
@@ -52,7 +55,10 @@ from ..bookings import (
     edit_booking,
     end_booking_early,
     link_booking,
+    match_bookings,
     plan_bookings,
+    plan_replacement,
+    stored_booking_ids,
 )
 from ..errors import NdisRulesError
 from ..models import Contract
@@ -61,6 +67,8 @@ from ..proda import GatewayError, GatewayRefused, Participant, ProdaGateway, Pro
 
 __all__ = [
     "NOT_SYNCHRONISED",
+    "BookingAction",
+    "BookingActionKind",
     "ContractLookup",
     "ContractSource",
     "ParticipantOutcome",
@@ -70,6 +78,7 @@ __all__ = [
     "change_end_date",
     "end_early",
     "link_existing",
+    "participant_lock",
     "remove_booking",
     "select_active_contract",
     "sync_active_plans",
@@ -86,6 +95,32 @@ ContractLookup = Callable[[Participant], ContractSource]
 NOT_SYNCHRONISED = "Not synchronised with PRODA"
 
 
+BookingActionKind = Literal[
+    "created", "refreshed", "adopted", "updated", "extended", "replaced", "rejected",
+    "inactive", "completed",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingAction:
+    """What the batch did or found for one planned booking (by source).
+
+    ``created`` (made now), ``refreshed`` (the booking the book or an idempotency key names),
+    ``adopted`` (found in PRODA by category, item and type: made before its id was stored),
+    ``updated`` (amount changed), ``extended`` (end date moved later), ``replaced`` (this booking
+    stands in for the rejected or inactive ``replaces``), ``rejected`` (rejected and not
+    replaced), ``inactive`` (completed or deleted while its budget is live), ``completed`` (ended
+    with its budget's dates: nothing to do).
+    """
+
+    source: str
+    action: BookingActionKind
+    booking_id: str
+    status: str
+    detail: str = ""
+    replaces: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ParticipantResult:
     """What the sync did for one participant."""
@@ -99,6 +134,11 @@ class ParticipantResult:
     created: tuple[str, ...] = ()
     refreshed: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    actions: tuple[BookingAction, ...] = ()
+    #: PRODA's booking id for each planned source: store them in the book (store_booking_ids)
+    booking_ids: Mapping[str, str] = field(default_factory=dict)
+    #: sources of planned bookings left out by an error finding (not booked)
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +231,22 @@ def select_active_contract(
     return min(live, key=lambda c: (c.start, c.id)), ""
 
 
+# -- one participant at a time -----------------------------------------------------------------
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def participant_lock(ndis_number: str) -> Iterator[None]:
+    """Hold this process's lock for one participant (batches on threads take turns per
+    participant: the second lists what the first made, and makes nothing twice)."""
+    with _LOCKS_GUARD:
+        held = _LOCKS.setdefault(ndis_number, threading.Lock())
+    with held:
+        yield
+
+
 # -- gateway helpers -----------------------------------------------------------------------------
 
 
@@ -207,22 +263,13 @@ def _retry(call: Callable[[], T], retries: int) -> T:
 
 
 def _create(
-    gateway: ProdaGateway, participant: Participant, request: BookingRequest, retries: int
+    gateway: ProdaGateway, request: BookingRequest, retries: int
 ) -> tuple[ServiceBooking, bool]:
-    """Create a booking, retrying timeouts; before a retry, look whether the timed-out call made
-    the booking after all (so a retry never duplicates). Returns (booking, created)."""
-    attempt = 0
-    while True:
-        try:
-            if attempt:
-                for b in gateway.list_bookings(participant):
-                    if b.key == request.key:
-                        return b, False
-            return gateway.create_booking(request), True
-        except GatewayError as exc:
-            if not exc.transient or attempt >= retries:
-                raise
-            attempt += 1
+    """Create a booking with the request's key as its idempotency key, retrying timeouts: a
+    retry after a lost answer (or a second batch making the same request) gets the booking the
+    first call made, never a second one. Returns (booking, created)."""
+    booking = _retry(lambda: gateway.create_booking(request, idempotency_key=request.key), retries)
+    return booking, not booking.replayed
 
 
 def _describe(exc: GatewayError) -> str:
@@ -242,11 +289,14 @@ def _result(
     created: tuple[str, ...] = (),
     refreshed: tuple[str, ...] = (),
     findings: tuple[Finding, ...] = (),
+    actions: tuple[BookingAction, ...] = (),
+    booking_ids: Mapping[str, str] | None = None,
+    left_out: tuple[str, ...] = (),
 ) -> ParticipantResult:
     why = "; ".join(reasons)
     match outcome:
         case "success":
-            message = "Synchronised with PRODA"
+            message = "Synchronised with PRODA" + (f" ({why})" if why else "")
         case "failed":
             message = f"{NOT_SYNCHRONISED}: {why}"
         case "uncompleted":
@@ -263,6 +313,9 @@ def _result(
         created,
         refreshed,
         findings,
+        actions,
+        dict(booking_ids or {}),
+        left_out,
     )
 
 
@@ -274,6 +327,7 @@ def _sync_one(
     retries: int,
     plan_manager: str | None,
     linked: Mapping[str, str],
+    today: date,
 ) -> ParticipantResult:
     findings: tuple[Finding, ...] = ()
 
@@ -304,56 +358,201 @@ def _sync_one(
         contract = contract.model_copy(update={"participant": participant.ndis_number})
     planned = plan_bookings(contract, plan_manager=plan_manager)
     findings = planned.findings
+    left_out = _left_out(planned.findings)
     try:
-        existing_list = _retry(lambda: gateway.list_bookings(participant), retries)
+        held = list(_retry(lambda: gateway.list_bookings(participant), retries))
     except GatewayRefused as exc:
         return failed([exc.reason])
     except GatewayError as exc:
         return uncompleted([_describe(exc)])
-    existing: dict[str, str] = dict(linked)
-    for b in existing_list:
-        existing.setdefault(b.key, b.booking_id)
+    stored = {**stored_booking_ids(contract), **linked}
 
-    bookings: list[ServiceBooking] = []
-    created: list[str] = []
-    refreshed: list[str] = []
-    reasons: list[str] = []
-    errors: list[str] = []
-    for request in planned.requests:
+    run = _Run(gateway, retries, today)
+    for match in match_bookings(planned.requests, stored, held):
         try:
-            booking_id = existing.get(request.key)
-            if booking_id is not None:
-                booking = _retry(partial(gateway.refresh_booking, booking_id), retries)
-                refreshed.append(booking.booking_id)
-            else:
-                booking, made = _create(gateway, participant, request, retries)
-                (created if made else refreshed).append(booking.booking_id)
+            run.settle(match)
         except GatewayRefused as exc:
-            reasons.append(f"{request.source}: {exc.reason}")
-            continue
+            run.reasons.append(f"{match.request.source}: {exc.reason}")
         except GatewayError as exc:
-            errors.append(f"{request.source}: {_describe(exc)}")
-            continue
-        bookings.append(booking)
-        if booking.status == "failed":
-            reasons.append(f"{request.source}: rejected ({booking.reason or booking.proda_code})")
+            run.errors.append(f"{match.request.source}: {_describe(exc)}")
 
-    if reasons:
+    if run.reasons:
         outcome: ParticipantOutcome = "failed"
-    elif errors:
+    elif run.errors:
         outcome = "uncompleted"
     else:
         outcome = "success"
+    notes = [f"{len(left_out)} planned booking(s) left out with errors: {', '.join(left_out)}"]
     return _result(
         participant,
         contract,
         outcome,
-        reasons + errors,
-        bookings=tuple(bookings),
-        created=tuple(created),
-        refreshed=tuple(refreshed),
+        run.reasons + run.errors + (notes if left_out else []),
+        bookings=tuple(run.bookings),
+        created=tuple(run.created),
+        refreshed=tuple(run.refreshed),
         findings=findings,
+        actions=tuple(run.actions),
+        booking_ids=dict(run.ids),
+        left_out=left_out,
     )
+
+
+def _left_out(findings: Sequence[Finding]) -> tuple[str, ...]:
+    """The sources of planned bookings left out by an error finding."""
+    out: list[str] = []
+    for f in findings:
+        if f.severity != "error":
+            continue
+        source = str(f.facts.get("source", "")) if f.facts else ""
+        name = source or f.code
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+class _Run:
+    """One participant's booking work: what each match needs, done through the gateway."""
+
+    def __init__(self, gateway: ProdaGateway, retries: int, today: date) -> None:
+        self.gateway = gateway
+        self.retries = retries
+        self.today = today
+        self.bookings: list[ServiceBooking] = []
+        self.created: list[str] = []
+        self.refreshed: list[str] = []
+        self.reasons: list[str] = []
+        self.errors: list[str] = []
+        self.actions: list[BookingAction] = []
+        self.ids: dict[str, str] = {}
+
+    def _act(
+        self, request: BookingRequest, action: BookingActionKind, booking: ServiceBooking,
+        detail: str = "", replaces: str | None = None,
+    ) -> None:
+        self.actions.append(
+            BookingAction(request.source, action, booking.booking_id, booking.status, detail,
+                          replaces)
+        )
+
+    def _refresh(self, booking_id: str) -> ServiceBooking:
+        return _retry(partial(self.gateway.refresh_booking, booking_id), self.retries)
+
+    def _make(self, request: BookingRequest, replaces: str | None = None) -> ServiceBooking:
+        booking, made = _create(self.gateway, request, self.retries)
+        if made:
+            self.created.append(booking.booking_id)
+            self._act(request, "replaced" if replaces else "created", booking, replaces=replaces)
+        else:
+            booking = self._refresh(booking.booking_id)
+            self.refreshed.append(booking.booking_id)
+            self._act(request, "refreshed", booking, "made by an earlier request with this key")
+        return booking
+
+    def settle(self, match: BookingMatch) -> None:
+        request = match.request
+        if match.ambiguous:
+            self.reasons.append(
+                f"{request.source}: several bookings in PRODA could fund it "
+                f"({', '.join(match.ambiguous)}); link one to the budget"
+            )
+            return
+        found = match.booking
+        if found is None:
+            booking = self._make(request)
+            self.ids[request.source] = booking.booking_id
+            self._keep(request, booking)
+            return
+        booking = self._refresh(found.booking_id)
+        self.ids[request.source] = booking.booking_id
+        if booking.status in ("failed", "inactive"):
+            self.bookings.append(booking)
+            self._dead(request, booking)
+            return
+        self.refreshed.append(booking.booking_id)
+        booking = self._bring_up_to_date(request, booking, match)
+        self.ids[request.source] = booking.booking_id
+        self._keep(request, booking)
+
+    def _keep(self, request: BookingRequest, booking: ServiceBooking) -> None:
+        self.bookings.append(booking)
+        if booking.status == "failed":
+            self.reasons.append(
+                f"{request.source}: rejected ({booking.reason or booking.proda_code}), "
+                f"booking {booking.booking_id}"
+            )
+
+    def _dead(self, request: BookingRequest, booking: ServiceBooking) -> None:
+        if booking.status == "failed":
+            self._act(request, "rejected", booking, booking.reason or booking.proda_code)
+            self.reasons.append(
+                f"{request.source}: rejected ({booking.reason or booking.proda_code}), "
+                f"booking {booking.booking_id}, and not replaced"
+            )
+        elif request.end_inclusive < self.today:
+            self._act(request, "completed", booking, booking.proda_code)
+        else:
+            self._act(request, "inactive", booking, booking.proda_code)
+            what = "completed" if booking.proda_code == "CMPD" else "deleted"
+            self.reasons.append(
+                f"{request.source}: booking {booking.booking_id} is {what} "
+                f"({booking.proda_code}) while its budget runs to "
+                f"{request.end_inclusive.isoformat()}: a new booking is needed"
+            )
+
+    def _bring_up_to_date(
+        self, request: BookingRequest, booking: ServiceBooking, match: BookingMatch
+    ) -> ServiceBooking:
+        replaced = match.replaces.booking_id if match.replaces is not None else None
+        if replaced is not None:
+            self._act(request, "replaced", booking, replaces=replaced)
+        elif match.how == "found":
+            self._act(request, "adopted", booking, "found in PRODA by category, item and type")
+        if booking.request.amount != request.amount:
+            if booking.request.item:
+                return self._end_and_replace(request, booking)
+            old = booking.request.amount
+            booking = _retry(
+                partial(self.gateway.update_amount, booking.booking_id, request.amount),
+                self.retries,
+            )
+            self._act(request, "updated", booking, f"amount {old} -> {request.amount}")
+        if request.end_inclusive > booking.end_inclusive:
+            old_end = booking.end_inclusive
+            booking = _retry(
+                partial(self.gateway.update_end_date, booking.booking_id, request.end_inclusive),
+                self.retries,
+            )
+            self._act(
+                request, "extended", booking,
+                f"end {old_end.isoformat()} -> {request.end_inclusive.isoformat()}",
+            )
+        if replaced is None and match.how != "found" and not any(
+            a.booking_id == booking.booking_id and a.source == request.source
+            for a in self.actions
+        ):
+            self._act(request, "refreshed", booking)
+        return booking
+
+    def _end_and_replace(self, request: BookingRequest, booking: ServiceBooking) -> ServiceBooking:
+        """A support's booking whose amount changed (PRODA updates only category-level
+        amounts): an unused one is deleted and made again for the same range (the new request
+        names the one it replaces, so its idempotency key differs); a used one is left as it is
+        and reported (the amount used is PRODA's to know)."""
+        if booking.has_payments:
+            self.reasons.append(
+                f"{request.source}: the amount changed ({booking.request.amount} -> "
+                f"{request.amount}) on booking {booking.booking_id} of support item "
+                f"{booking.request.item}, which has payment requests: end it early and book the "
+                "rest by hand"
+            )
+            return booking
+        _retry(partial(self.gateway.end_booking, booking.booking_id), self.retries)
+        new_request = plan_replacement(
+            booking.model_copy(update={"request": request}),
+            start=request.start, end_inclusive=request.end_inclusive,
+        )
+        return self._make(new_request, replaces=booking.booking_id)
 
 
 def sync_active_plans(
@@ -366,6 +565,7 @@ def sync_active_plans(
     progress: Callable[[SyncProgress], object] | None = None,
     plan_manager: str | None = None,
     linked: Iterable[ServiceBooking] = (),
+    lock: Callable[[str], AbstractContextManager[object]] | None = None,
 ) -> SyncReport:
     """Sync each selected participant's active legacy contract with PRODA (the batch job).
 
@@ -386,16 +586,22 @@ def sync_active_plans(
         plan_manager: the provider that makes the bookings (see ``plan_bookings``).
         linked: local booking records linked to budgets (``link_booking``); their bookings are
             refreshed for the budget, not made again.
+        lock: the lock held while one participant is synced, by NDIS number (default:
+            :func:`participant_lock`, one per participant in this process), so two batches at
+            once never both create a participant's bookings. Across processes the gateway's
+            idempotency keys keep them single.
 
     Returns:
         The counters, the participants without an active contract, and one result each.
     """
     if retries < 0:
         raise ValueError(f"retries must be 0 or more, got {retries}")
+    if lock is None:
+        lock = participant_lock
     selected: dict[str, Participant] = {}
     for p in participants:
         selected.setdefault(p.ndis_number, p)
-    links = {b.key: b.booking_id for b in linked if b.linked_budget is not None}
+    links = {b.request.source: b.booking_id for b in linked if b.linked_budget is not None}
 
     def lookup(p: Participant) -> list[Contract]:
         if isinstance(contracts, Mapping):
@@ -415,14 +621,16 @@ def sync_active_plans(
             if contract is None:
                 result = _result(participant, None, "no_active_contract", [why])
             else:
-                result = _sync_one(
-                    participant,
-                    contract,
-                    gateway,
-                    retries=retries,
-                    plan_manager=plan_manager,
-                    linked=links,
-                )
+                with lock(participant.ndis_number):
+                    result = _sync_one(
+                        participant,
+                        contract,
+                        gateway,
+                        retries=retries,
+                        plan_manager=plan_manager,
+                        linked=links,
+                        today=today,
+                    )
         results.append(result)
         match result.outcome:
             case "no_active_contract":
