@@ -126,6 +126,7 @@ ConflictCode = Literal[
     "NEW_PLAN",
     "PLAN_PERIODS_INVALID",
     "AMBIGUOUS_MATCH",
+    "MANAGEMENT_CHANGE_HAS_DELIVERED",
 ]
 
 #: Booking-planning finding codes (spec/bookings.md).
@@ -564,6 +565,16 @@ CONFLICT_SPECS: Final[Mapping[ConflictCode, CodeSpec]] = _family(
             "sync.md Rules (matching)",
             "Link the local budget to its PACE budget id, or accept to leave those budgets "
             "untouched in this sync.",
+            ours=True,
+        ),
+        "MANAGEMENT_CHANGE_HAS_DELIVERED": _c(
+            "The management type of {budget} would change from {old_management} to "
+            "{new_management} while delivered service(s) {delivered} draw on it as "
+            "{old_management}.",
+            None,
+            "sync.md Rules (matching)",
+            "Check the change with the NDIA; accept to move those delivered services with the "
+            "budget (remaining stays total - delivered).",
             ours=True,
         ),
     },

@@ -167,7 +167,9 @@ def test_linked_budget_matches_by_pace_id_across_management_change() -> None:
     assert [b.key for b in new.budgets] == ["07:plan"]
 
 
-def test_linked_budget_with_other_pace_id_is_not_matched() -> None:
+def test_linked_budget_whose_pace_id_left_the_plan_relinks_to_the_new_id() -> None:
+    # issue 14: a category PACE dropped and re-added under a new budget id is the same budget
+    # (re-linked), never a second 01:plan budget
     c = contract(
         budgets=[
             {"category": "01", "management": "plan", "total": "10.00", "pace_budget_id": "OLD"}
@@ -182,11 +184,12 @@ def test_linked_budget_with_other_pace_id_is_not_matched() -> None:
         ),
         TODAY,
     )
-    assert cs.added == ["01:plan"] and cs.ended == ["01:plan"]
+    assert cs.added == [] and cs.ended == [] and cs.changed == ["01:plan"]
+    [change] = cs.budgets
+    assert {(f.field, f.old, f.new) for f in change.fields} >= {("pace_budget_id", "OLD", "NEW")}
     new = apply(c, cs)
-    assert [(b.ref, b.end_inclusive) for b in new.budgets] == [
-        ("01:plan", TODAY),
-        ("01:plan:NEW", None),
+    assert [(b.ref, b.pace_budget_id, str(b.total)) for b in new.budgets] == [
+        ("01:plan", "NEW", "20.00")
     ]
 
 

@@ -212,7 +212,23 @@ def test_local_data_survives_every_sync(case: tuple[Contract, PacePlan, date]) -
     assert contract.model_dump_json() == before  # never mutated
     if strict is not None:
         assert strict == new
-    assert _local(new) == _local(contract)
+    # an accepted MANAGEMENT_CHANGE_HAS_DELIVERED moves those delivered services with their
+    # budget (their management type only); everything else local is kept as it was
+    moved = {
+        d
+        for c in cs.conflicts
+        if c.code == "MANAGEMENT_CHANGE_HAS_DELIVERED"
+        for d in c.facts["delivered"].split(", ")
+    }
+    kept = new.model_copy(
+        update={
+            "delivered": tuple(
+                d.model_copy(update={"management": old.management}) if d.id in moved else d
+                for d, old in zip(new.delivered, contract.delivered, strict=True)
+            )
+        }
+    )
+    assert _local(kept) == _local(contract)
     realigned = {c.subject for c in cs.conflicts if c.code == "SPCB_REALIGN_NEEDED"}
     for old, kept in zip(contract.provider_budgets, new.provider_budgets, strict=True):
         expected = old.model_copy(update={"distribution": ()}) if old.id in realigned else old

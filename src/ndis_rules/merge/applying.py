@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from pydantic import ValidationError
 
 from ..errors import InputError, input_error_from
-from ..models import CategoryBudget, Contract
+from ..models import CategoryBudget, Contract, ManagementType
 from .changes import CONFLICT_CODES, ChangeSet
 from .conflicts import ApplyRefused, UnacceptedConflicts
+from .totals import _delivered_of
 
 __all__ = ["NewPlanNotMerged", "StaleChangeSet", "apply"]
 
@@ -44,9 +45,10 @@ def apply(contract: Contract, change_set: ChangeSet, *, accept: Iterable[str] = 
     ``accept`` names conflict codes (``"TOTAL_BELOW_DELIVERED"``: all of that code) or conflict
     ids (``"TOTAL_BELOW_DELIVERED:01:plan"``: just that one). An accepted ``AMBIGUOUS_MATCH``
     leaves those budgets untouched; an accepted ``SPCB_REALIGN_NEEDED`` clears the SPCB's
-    distribution; the other accepted conflicts let PACE's figures in as they are. The new
-    contract's version is one more than the old one's; an empty change set returns ``contract``
-    itself.
+    distribution; an accepted ``MANAGEMENT_CHANGE_HAS_DELIVERED`` moves those delivered services
+    to the budget's new management type; the other accepted conflicts let PACE's figures in as
+    they are. The new contract's version is one more than the old one's; an empty change set
+    returns ``contract`` itself.
 
     Raises:
         StaleChangeSet: the change set was built for another contract or version.
@@ -89,11 +91,26 @@ def apply(contract: Contract, change_set: ChangeSet, *, accept: Iterable[str] = 
         s.model_copy(update={"distribution": ()}) if s.id in realign else s
         for s in contract.provider_budgets
     )
+    moved: dict[str, ManagementType] = {}  # delivered service id -> its budget's new type
+    for c in change_set.conflicts:
+        if c.code != "MANAGEMENT_CHANGE_HAS_DELIVERED":  # (accepted by now)
+            continue
+        for change in change_set.budgets:
+            old = next((b for b in contract.budgets if b.ref == change.ref), None)
+            if change.key != c.subject or change.result is None or old is None:
+                continue
+            for d in _delivered_of(contract, old.category, old.management, old.ref):
+                moved[d.id] = change.result.management
+    delivered = tuple(
+        d.model_copy(update={"management": moved[d.id]}) if d.id in moved else d
+        for d in contract.delivered
+    )
     plan = change_set.plan
     data = contract.model_dump(by_alias=True)
     data.update(
         budgets=[b.model_dump() for b in budgets],
         provider_budgets=[s.model_dump() for s in spcbs],
+        delivered=[d.model_dump(by_alias=True) for d in delivered],
         version=contract.version + 1,
     )
     if plan is not None:

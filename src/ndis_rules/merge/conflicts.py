@@ -195,7 +195,11 @@ def _budget_conflicts(
                     },
                 )
             )
-    if old is not None and old.management != new.management and old.requires_booking:
+    if (
+        old is not None
+        and old.management != new.management
+        and (old.requires_booking or old.booking_id is not None)
+    ):
         out.append(
             Conflict(
                 code="BOOKING_LOCKS_MANAGEMENT",
@@ -206,6 +210,23 @@ def _budget_conflicts(
                     "budget": key,
                     "old_management": old.management,
                     "new_management": new.management,
+                },
+            )
+        )
+    if old is not None and old.management != new.management and delivered:
+        out.append(
+            Conflict(
+                code="MANAGEMENT_CHANGE_HAS_DELIVERED",
+                subject=key,
+                message=f"the management type of {key} would change from {old.management} to "
+                f"{new.management} while {len(delivered)} delivered service(s) draw on it as "
+                f"{old.management}: {_ids(delivered)}; accept to move them with the budget",
+                facts={
+                    "budget": key,
+                    "old_management": old.management,
+                    "new_management": new.management,
+                    "delivered": _ids(delivered),
+                    "amount": _m(Money(sum(d.amount.cents for d in delivered))),
                 },
             )
         )

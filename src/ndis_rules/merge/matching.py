@@ -1,8 +1,19 @@
 """Matching PACE budgets to local ones, and taking PACE's fields over.
 
-A PACE budget pairs with a local one by PACE budget id once the local budget is linked to one,
-else by category + management type; when several could pair up the group is ambiguous (the
-conflict ``AMBIGUOUS_MATCH``), never a guess. Only PACE's fields are synced (total, own dates,
+A PACE budget pairs with a local one, in order:
+
+1. by PACE budget id, once the local budget is linked to one (the link is kept);
+2. else by category + management type, with a local budget that is not linked yet, or whose link
+   is *stale* (its PACE budget id is no longer in the plan: a category PACE dropped and later
+   re-added under a new budget id re-links to its old budget instead of becoming a second
+   budget of the same key);
+3. else, for what is left of a category, by category alone when exactly one PACE budget and one
+   unlinked (or stale-linked) local budget remain: a management type change on a budget that is
+   not linked yet changes that budget (keeping its delivered services and local data) instead of
+   ending it and adding another. A booked budget then gets ``BOOKING_LOCKS_MANAGEMENT``.
+
+When several could pair up the group is ambiguous (the conflict ``AMBIGUOUS_MATCH``), never a
+guess. Only PACE's fields are synced (total, own dates,
 management type, budget type, stated items only, funding component, the PACE budget id);
 local-only data is kept.
 """
@@ -53,7 +64,13 @@ def _match(
             blocked_pace.update(pis)
             taken.update(lis)
 
-    # 2. the rest by category + management type
+    # 2. the rest by category + management type; a local budget linked to a PACE budget id that
+    # is no longer in the plan (a stale link) may re-link
+    plan_ids = {p.pace_budget_id for p in pace if p.pace_budget_id}
+
+    def relinkable(b: CategoryBudget) -> bool:
+        return b.pace_budget_id is None or b.pace_budget_id not in plan_ids
+
     def candidates(i: int) -> list[int]:
         p = pace[i]
         return [
@@ -61,7 +78,7 @@ def _match(
             for j, b in enumerate(local)
             if j not in taken
             and b.key == p.key
-            and (p.pace_budget_id is None or b.pace_budget_id is None)
+            and (p.pace_budget_id is None or relinkable(b))
         ]
 
     rest = [i for i in range(len(pace)) if i not in pairs and i not in blocked_pace]
@@ -81,6 +98,19 @@ def _match(
         ambiguous.append((key, involved, lis))
         blocked_pace.update(involved)
         taken.update(lis)
+
+    # 3. what is left of a category, one on each side: a management type change
+    left_pace = [i for i in range(len(pace)) if i not in pairs and i not in blocked_pace]
+    for category in sorted({pace[i].category for i in left_pace}):
+        pis = [i for i in left_pace if pace[i].category == category]
+        lis = [
+            j
+            for j, b in enumerate(local)
+            if j not in taken and b.category == category and relinkable(b)
+        ]
+        if len(pis) == 1 and len(lis) == 1:
+            pairs[pis[0]] = lis[0]
+            taken.add(lis[0])
     return pairs, ambiguous
 
 
