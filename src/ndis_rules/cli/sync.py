@@ -652,3 +652,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="refuse (exit 2) unless the contract is still at this version (the one previewed)",
     )
     a.set_defaults(handler=_cmd_apply)
+
+    from .sync_batch import register_batch
+
+    register_batch(ssub)

@@ -34,15 +34,41 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
-from ..merge import ChangeSet, apply, preview, select_plan
+from ..errors import (
+    NdisRulesError,
+    SourceError,
+    SourceRefused,
+    SourceTimeout,
+    StaleContractError,
+    StoreError,
+)
+from ..merge import (
+    ApplyRefused,
+    ChangeSet,
+    PlanSelectionError,
+    SyncMismatchError,
+    apply,
+    preview,
+    select_plan,
+)
 from ..models import Contract
-from ..pace import ParticipantRef
+from ..pace import PacePlan, ParticipantRef
 from ..ports import ContractRepository, PacePlanSource
 
-__all__ = ["sync_apply", "sync_preview"]
+__all__ = [
+    "BatchOutcome",
+    "BatchProgress",
+    "BatchReport",
+    "BatchResult",
+    "sync_apply",
+    "sync_batch",
+    "sync_preview",
+]
 
 
 def sync_preview(
@@ -87,3 +113,254 @@ def sync_apply(
     if new is contract:
         return contract
     return repo.save(new, expected_version=contract.version)
+
+
+# -- the batch: every participant's contract against PACE --------------------------------------
+
+BatchOutcome = Literal["success", "failed", "uncompleted", "no_active_contract"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What the batch did for one participant.
+
+    ``outcome``: ``success`` (previewed, and applied when asked, with every conflict accepted;
+    ``in_sync`` when there was nothing to change), ``failed`` (a person must look: a conflict not
+    accepted, a reassessment (``NEW_PLAN``), the participant not found or not authorised in PACE,
+    a malformed payload, no plan or several covering today), ``uncompleted`` (a timeout or a
+    refused connection after the retries, or the contract changed while the batch ran: run it
+    again), ``no_active_contract`` (no active PACE contract, named).
+    ``unresolved``: the ids of the conflicts not accepted.
+    """
+
+    participant: ParticipantRef
+    outcome: BatchOutcome
+    message: str
+    contract_id: str | None = None
+    change_set: ChangeSet | None = None
+    unresolved: tuple[str, ...] = ()
+    applied: bool = False
+
+    @property
+    def in_sync(self) -> bool:
+        """Previewed with nothing to change."""
+        return self.change_set is not None and not self.change_set.has_changes
+
+
+@dataclass(frozen=True, slots=True)
+class BatchProgress:
+    """A progress event after each participant: the bookings batch's counters
+    (:class:`~ndis_rules.services.bookings.SyncProgress`): ``processed == success + failed +
+    uncompleted``, ``done`` adds those without an active contract, out of ``total``."""
+
+    total: int
+    processed: int
+    success: int
+    failed: int
+    uncompleted: int
+    no_active_contract: int
+    participant: ParticipantRef
+    outcome: BatchOutcome
+
+    @property
+    def done(self) -> int:
+        """Participants handled so far."""
+        return self.processed + self.no_active_contract
+
+    @property
+    def percent(self) -> int:
+        """Whole percent done (100 when there is nothing to do)."""
+        return 100 if self.total == 0 else self.done * 100 // self.total
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """The counters, who had no active contract, and one result per participant."""
+
+    total: int
+    processed: int
+    success: int
+    failed: int
+    uncompleted: int
+    no_active_contract: tuple[ParticipantRef, ...]
+    results: tuple[BatchResult, ...] = field(default=())
+    applied: bool = False
+
+    @property
+    def changes(self) -> int:
+        """Participants whose contract has (or had, when applied) changes."""
+        return sum(
+            1 for r in self.results if r.change_set is not None and r.change_set.has_changes
+        )
+
+    @property
+    def all_done(self) -> bool:
+        """Every participant synced (or previewed) without anything left to look at."""
+        return self.success == self.total
+
+
+def _active_pace_contract(
+    repo: ContractRepository, ids: Sequence[str], who: ParticipantRef, today: date
+) -> tuple[Contract | None, str]:
+    mine = [c for c in (repo.get(i) for i in ids) if c.participant == who.ndis_number]  # fresh
+    live = [c for c in mine if c.pace and c.active and c.end_inclusive >= today]
+    if not live:
+        return None, ("no contract" if not mine else f"no active PACE contract on {today}")
+    current = [c for c in live if c.start <= today]
+    if current:
+        return max(current, key=lambda c: (c.start, c.id)), ""
+    return min(live, key=lambda c: (c.start, c.id)), ""
+
+
+def _fetch_with_retries(
+    source: PacePlanSource, who: ParticipantRef, retries: int
+) -> list[PacePlan]:
+    attempt = 0
+    while True:
+        try:
+            return list(source.plans_for(who))
+        except (SourceTimeout, SourceRefused):  # transient: may be retried
+            if attempt >= retries:
+                raise
+            attempt += 1
+
+
+def _one(
+    repo: ContractRepository,
+    source: PacePlanSource,
+    who: ParticipantRef,
+    ids: Sequence[str],
+    *,
+    today: date,
+    apply_changes: bool,
+    accept: Sequence[str],
+    retries: int,
+) -> BatchResult:
+    try:
+        contract, why = _active_pace_contract(repo, ids, who, today)
+    except StoreError as exc:
+        return BatchResult(who, "uncompleted", f"Not finished (may be retried): {exc}")
+    if contract is None:
+        return BatchResult(who, "no_active_contract", f"No active contract: {why}")
+    cid = contract.id
+    try:
+        plans = _fetch_with_retries(source, who, retries)
+        plan = select_plan(plans, on=today)
+        change_set = preview(contract, plan, today)
+    except (SourceTimeout, SourceRefused) as exc:
+        return BatchResult(who, "uncompleted", f"Not finished (may be retried): {exc}", cid)
+    except (SourceError, PlanSelectionError, SyncMismatchError) as exc:
+        return BatchResult(who, "failed", f"Not synchronised with PACE: {exc}", cid)
+    accepted = set(accept)
+    unresolved = tuple(
+        c.id for c in change_set.conflicts if c.code not in accepted and c.id not in accepted
+    )
+    if unresolved:
+        return BatchResult(
+            who,
+            "failed",
+            f"Conflicts to resolve: {', '.join(unresolved)}"
+            + ("; nothing applied" if apply_changes else ""),
+            cid,
+            change_set,
+            unresolved,
+        )
+    if not apply_changes or not change_set.has_changes:
+        what = "in sync" if not change_set.has_changes else "changes previewed (not applied)"
+        return BatchResult(who, "success", f"Previewed: {what}", cid, change_set)
+    try:
+        new = apply(contract, change_set, accept=[c.id for c in change_set.conflicts])
+        repo.save(new, expected_version=contract.version)
+    except StaleContractError as exc:
+        return BatchResult(
+            who, "uncompleted", f"Not finished (may be retried): {exc}", cid, change_set
+        )
+    except (ApplyRefused, StoreError) as exc:
+        return BatchResult(who, "failed", f"Not applied: {exc}", cid, change_set)
+    return BatchResult(who, "success", "Applied", cid, change_set, applied=True)
+
+
+def sync_batch(
+    repo: ContractRepository,
+    source: PacePlanSource,
+    participants: Iterable[ParticipantRef],
+    *,
+    today: date,
+    apply_changes: bool = False,
+    accept: Sequence[str] = (),
+    retries: int = 2,
+    progress: Callable[[BatchProgress], object] | None = None,
+) -> BatchReport:
+    """Preview (and, only with ``apply_changes``, apply) every participant's active PACE
+    contract against the plan PACE holds for ``today`` (spec/sync.md, across the book).
+
+    Preview-only by default: nothing is written. With ``apply_changes`` a change set is applied
+    and saved (optimistic versioning) only when every conflict is named in ``accept`` (a code or
+    a conflict id); one with a conflict left is not applied and its participant is ``failed``.
+    Each participant is independent: one failure never stops the batch. A timeout of the PACE
+    source is retried up to ``retries`` more times, then ``uncompleted``. Progress events carry
+    the same counters as the bookings batch.
+
+    Args:
+        repo: the contracts (the participant's active PACE contract is the one covering
+            ``today``, else the next to start).
+        source: the PACE port.
+        participants: who to sync (a repeated NDIS number is synced once).
+        today: the date the batch runs on (read once by the caller).
+        apply_changes: apply the change sets without unaccepted conflicts.
+        accept: conflict codes or ids the caller accepts.
+        retries: extra attempts after a source timeout (>= 0).
+        progress: called with a :class:`BatchProgress` after each participant.
+    """
+    if retries < 0:
+        raise ValueError(f"retries must be 0 or more, got {retries}")
+    selected: dict[str, ParticipantRef] = {}
+    for p in participants:
+        selected.setdefault(p.ndis_number, p)
+    by_participant: dict[str, list[str]] = {}  # one pass over the book (a StoreError here is
+    for cid in repo.ids():  # the whole batch's, and propagates)
+        owner = repo.get(cid).participant
+        if owner is not None:
+            by_participant.setdefault(owner, []).append(cid)
+    total = len(selected)
+    processed = success = failed = uncompleted = 0
+    none_active: list[ParticipantRef] = []
+    results: list[BatchResult] = []
+    for who in selected.values():
+        try:
+            result = _one(
+                repo,
+                source,
+                who,
+                by_participant.get(who.ndis_number, []),
+                today=today,
+                apply_changes=apply_changes,
+                accept=accept,
+                retries=retries,
+            )
+        except NdisRulesError as exc:  # any other typed failure is this participant's
+            result = BatchResult(who, "uncompleted", f"Not finished (may be retried): {exc}")
+        results.append(result)
+        match result.outcome:
+            case "no_active_contract":
+                none_active.append(who)
+            case "success":
+                processed += 1
+                success += 1
+            case "failed":
+                processed += 1
+                failed += 1
+            case "uncompleted":
+                processed += 1
+                uncompleted += 1
+        if progress is not None:
+            progress(
+                BatchProgress(
+                    total, processed, success, failed, uncompleted, len(none_active), who,
+                    result.outcome,
+                )
+            )
+    return BatchReport(
+        total, processed, success, failed, uncompleted, tuple(none_active), tuple(results),
+        applied=apply_changes,
+    )
