@@ -313,3 +313,32 @@ def test_cli_sync_exits_1_when_planned_bookings_were_left_out(tmp_path: Path, fm
     )
     assert code == 1
     assert "left out" in out.getvalue()
+
+
+def test_cli_store_ids_writes_prodas_ids_into_the_contract_files(tmp_path: Path) -> None:
+    import io
+
+    from ndis_rules.cli import main
+    from ndis_rules.files.documents import read_contract
+
+    work = tmp_path / "b"
+    shutil.copytree(ROOT / "examples" / "bookings", work)
+    argv = ["bookings", "sync", "--participants", str(work / "participants.json"),
+            "--contracts", str(work / "contracts"), "--gateway", str(work / "gateway.json"),
+            "--today", "2025-09-01", "--format", "json"]
+    out = io.StringIO()
+    main([*argv, "--store-ids"], out=out)
+    [legacy] = [r for r in json.loads(out.getvalue())["results"] if r["booking_ids"]]
+    stored = read_contract(work / "contracts" / "C-LEGACY-1.json")
+    from ndis_rules.bookings import stored_booking_ids
+
+    assert stored_booking_ids(stored) == legacy["booking_ids"]
+    # PRODA forgets the idempotency keys: the stored ids still find every booking
+    state = json.loads((work / "gateway.json").read_text())
+    state["idempotency"] = {}
+    (work / "gateway.json").write_text(json.dumps(state))
+    out = io.StringIO()
+    main(argv, out=out)
+    again = json.loads(out.getvalue())["results"]
+    assert sum(len(r["created"]) for r in again) == 0
+    assert {a["action"] for r in again for a in r["actions"]} == {"refreshed"}

@@ -40,7 +40,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..adapters.clock import DEFAULT_ZONE, SystemClock
 from ..adapters.proda_jsonfile import JsonFileProdaGateway
-from ..bookings import BookingPlan, BookingRequest, ServiceBooking, plan_bookings
+from ..bookings import (
+    BookingPlan,
+    BookingRequest,
+    ServiceBooking,
+    plan_bookings,
+    store_booking_ids,
+)
 from ..errors import InputError, input_error_from
 from ..files.documents import read_contract, read_data
 from ..models import Contract, IsoDate
@@ -454,12 +460,28 @@ def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         )
     finally:
         display.close()
+    if args.store_ids:
+        _store_ids(report, contracts)
     if args.format == "json":
         out.write(json.dumps(sync_to_dict(report, today), indent=2) + "\n")
     else:
         out.write(format_sync_table(report) + "\n")
     left_out = any(r.left_out for r in report.results)
     return EXIT_OK if report.success == report.total and not left_out else EXIT_ERRORS
+
+
+def _store_ids(report: SyncReport, contracts: Mapping[str, tuple[Path, Contract]]) -> None:
+    """Write PRODA's booking ids into the contract files, against the budget or support each
+    booking funds (only files whose ids changed are rewritten, atomically)."""
+    from .sync import write_contract_file
+
+    for r in report.results:
+        if r.contract_id is None or not r.booking_ids or r.contract_id not in contracts:
+            continue
+        path, contract = contracts[r.contract_id]
+        booked = store_booking_ids(contract, r.booking_ids)
+        if booked is not contract:
+            write_contract_file(booked, path)
 
 
 def _system_today(zone: str) -> date:
@@ -504,5 +526,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="extra attempts after a timeout or unavailable gateway (default 2)",
     )
     s.add_argument("--plan-manager", help="provider making the bookings (plan manager id)")
+    s.add_argument(
+        "--store-ids",
+        action="store_true",
+        help="write PRODA's booking ids into the contract files, against the budget or support "
+        "each booking funds",
+    )
     s.add_argument("--format", default="table", choices=["table", "json"])
     s.set_defaults(handler=_cmd_sync)
