@@ -826,7 +826,7 @@ def link_booking(contract: Contract, budget_ref: str, booking: ServiceBooking) -
 # -- identity: PRODA's booking id ------------------------------------------------------------------
 
 #: The ``contract_id`` of a booking as PRODA knows it (PRODA holds none of our keys).
-PRODA_CONTRACT: Final = "PRODA"
+PRODA_CONTRACT: Final = "proda"
 
 
 def booking_from_proda(

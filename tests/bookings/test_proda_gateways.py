@@ -15,6 +15,7 @@ from booking_support import PLAN_END, participant, proda_plan, request
 from ndis_rules.adapters.proda_jsonfile import JsonFileProdaGateway
 from ndis_rules.adapters.proda_memory import InMemoryProdaGateway
 from ndis_rules.errors import NdisRulesError
+from ndis_rules.money import Money
 from ndis_rules.proda import (
     BookingNotFound,
     GatewayError,
@@ -41,6 +42,33 @@ class GatewayContract:
         with pytest.raises(GatewayRefused, match=match):
             call()
         assert self.state(gw) == before
+
+    def test_an_idempotency_key_makes_one_booking(self) -> None:
+        gw = self.make()
+        first = gw.create_booking(request(), idempotency_key="C1/budget:01:agency")
+        again = gw.create_booking(request(), idempotency_key="C1/budget:01:agency")
+        other = gw.create_booking(request(), idempotency_key="C1/budget:01:agency/replaces:x")
+        assert (first.replayed, again.replayed, other.replayed) == (False, True, False)
+        assert first.booking_id == again.booking_id != other.booking_id
+        assert len(gw.list_bookings(P1)) == 2
+
+    def test_update_amount_of_a_category_level_booking(self) -> None:
+        gw = self.make()
+        made = gw.create_booking(request())
+        updated = gw.update_amount(made.booking_id, Money.parse("1250.50"))
+        assert updated.request.amount == Money.parse("1250.50")
+        assert gw.refresh_booking(made.booking_id).request.amount == Money.parse("1250.50")
+
+    def test_update_amount_of_a_support_items_booking_is_refused(self) -> None:
+        gw = self.make()
+        made = gw.create_booking(
+            request(source_kind="support", source_id="S1", item="01_011_0107_1_1")
+        )
+        self.refused_unchanged(
+            gw,
+            lambda: gw.update_amount(made.booking_id, Money.parse("10.00")),
+            "category-level",
+        )
 
     def test_find_plan(self) -> None:
         plan = self.make().find_plan(P1)
@@ -72,7 +100,7 @@ class GatewayContract:
         assert (b.status, b.proda_code) == ("pending", "INPR")
         # only what PRODA knows comes back: never our contract id or source
         mine = request()
-        assert (b.request.contract_id, b.request.source) == ("PRODA", f"external:{b.booking_id}")
+        assert (b.request.contract_id, b.request.source) == ("proda", f"external:{b.booking_id}")
         assert (b.request.category, b.request.item, b.request.type, b.request.amount) == (
             mine.category, mine.item, mine.type, mine.amount,
         )

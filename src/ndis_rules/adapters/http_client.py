@@ -73,10 +73,13 @@ class HttpFailure(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A successful answer: the status and the body parsed exactly (``None`` when empty)."""
+    """A successful answer: the status and the body parsed exactly (``None`` when empty);
+    ``replayed`` when the server says (``Idempotent-Replayed: true``) that it answered an
+    earlier request with the same idempotency key and made nothing new."""
 
     status: int
     data: Any
+    replayed: bool = False
 
 
 class RateLimiter:
@@ -273,10 +276,11 @@ class HttpClient:
                 reason=_reason_of(response),
                 retry_after=_retry_after(response),
             )
+        replayed = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
         if not response.content.strip():
-            return Reply(response.status_code, None)
+            return Reply(response.status_code, None, replayed)
         try:
-            return Reply(response.status_code, loads_exact(response.content))
+            return Reply(response.status_code, loads_exact(response.content), replayed)
         except (ValueError, RecursionError) as exc:
             raise HttpFailure(
                 "payload", f"{where}: the answer is not valid JSON ({str(exc)[:120]})"

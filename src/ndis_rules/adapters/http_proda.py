@@ -10,16 +10,23 @@ port method         call (default route)                        retried?
 ``refresh_booking`` ``GET /serviceBooking/{id}``                yes
 ``update_end_date`` ``GET`` it, then ``POST                     the GET yes; the POST never
                     /serviceBooking/extend`` (``endDate``)
+``update_amount``   ``POST /serviceBooking/update``             never
+                    (``rate``, ``quantity`` 1)
 ``end_booking``     ``POST /serviceBooking/cancel``             never
 ``list_bookings``   ``GET /serviceBookingsByNdisNumber/{n}``    yes
 ==================  ==========================================  ================================
 
-The create's idempotency key is the request's :attr:`~ndis_rules.bookings.BookingRequest.key`,
-sent in the ``Idempotency-Key`` header (``HttpSettings.idempotency_header``; ``None`` sends none,
-and then a create is never retried). quickclaim documents ``extend`` for a later end date only;
-an earlier one (PRODA's "bring the end date forward", once) goes to the same route and a gateway
-that cannot do it refuses it (``GatewayRefused``). The routes are :class:`BookingRoutes`, so
-another gateway's paths can be given.
+The create's idempotency key is the one the caller gives (the batch gives the request's
+:attr:`~ndis_rules.bookings.BookingRequest.key`; without one, that key is sent), in the
+``Idempotency-Key`` header (``HttpSettings.idempotency_header``; ``None`` sends none, and then a
+create is never retried). A server's ``Idempotent-Replayed: true`` marks the answer ``replayed``
+(nothing new was made). Every booking returned holds only what the gateway says (never our
+contract id or source: see :func:`~ndis_rules.bookings.booking_from_proda`).
+
+quickclaim documents ``extend`` for a later end date only; an earlier one (PRODA's "bring the
+end date forward", once) goes to the same route and a gateway that cannot do it refuses it
+(``GatewayRefused``). The routes are :class:`BookingRoutes`, so another gateway's paths can be
+given.
 
 Failures are the port's errors: no answer in time -> ``GatewayTimeout``; refused or dropped
 connection, 429, 5xx (after the retries) -> ``GatewayUnavailable``; 404 on a booking ->
@@ -40,6 +47,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from ..bookings import BookingRequest, BookingType, ServiceBooking
+from ..money import Money
 from ..proda import (
     BookingNotFound,
     GatewayError,
@@ -50,7 +58,7 @@ from ..proda import (
     Participant,
     ProdaPlan,
 )
-from .http_client import HttpClient, HttpFailure, HttpSettings
+from .http_client import HttpClient, HttpFailure, HttpSettings, Reply
 from .quickclaim import QuickclaimBooking, create_body, identity_of, plans_of
 
 if TYPE_CHECKING:
@@ -151,14 +159,26 @@ class HttpProdaGateway:
         booking_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
+        return self._reply(
+            method, path, body=body, booking_id=booking_id, idempotency_key=idempotency_key
+        ).data
+
+    def _reply(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        booking_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Reply:
         idempotent = method == "GET" or idempotency_key is not None
         try:
-            reply = self.client.send(
+            return self.client.send(
                 method, path, idempotent=idempotent, body=body, idempotency_key=idempotency_key
             )
         except HttpFailure as failure:
             raise _gateway_error(failure, f"{method} {path}", booking_id) from None
-        return reply.data
 
     def _booking(
         self,
@@ -229,20 +249,35 @@ class HttpProdaGateway:
             )
             raise GatewayPayloadError(f"the gateway's plan cannot be read: {fields}") from None
 
-    def create_booking(self, request: BookingRequest) -> ServiceBooking:
-        """Create the booking (see the module docs for when it is retried)."""
+    def create_booking(
+        self, request: BookingRequest, *, idempotency_key: str | None = None
+    ) -> ServiceBooking:
+        """Create the booking (see the module docs for when it is retried); the answer holds
+        only what the gateway says, ``replayed`` when its idempotency key was used before."""
         if not request.participant:
             raise GatewayRefused("the booking request names no participant")
         plan, _ = self._plan_data(request.participant)
         plan_id = next((plan[k] for k in ("planId", "plan_id") if k in plan), None)
-        key = request.key if self.client.settings.idempotency_header else None
-        data = self._call(
+        key = (idempotency_key or request.key) if self.client.settings.idempotency_header else None
+        reply = self._reply(
             "POST",
             self.routes.create,
             body=create_body(request, None if plan_id is None else str(plan_id)),
             idempotency_key=key,
         )
-        return self._booking(data, request)
+        booking = self._booking(reply.data)
+        return booking.model_copy(update={"replayed": True}) if reply.replayed else booking
+
+    def update_amount(self, booking_id: str, amount: Money) -> ServiceBooking:
+        """Change a category-level booking's amount (sent as ``rate`` with ``quantity`` 1;
+        the gateway refuses it for a support item's booking)."""
+        data = self._call(
+            "POST",
+            self.routes.update,
+            body={"serviceBookingId": booking_id, "rate": amount.to_decimal(), "quantity": 1},
+            booking_id=booking_id,
+        )
+        return self._booking(data)
 
     def refresh_booking(self, booking_id: str) -> ServiceBooking:
         """The booking as the gateway holds it now."""

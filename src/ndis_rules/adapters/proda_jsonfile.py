@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import ValidationError
 
 from ..bookings import BookingRequest, ServiceBooking
-from ..money import Money
 from ..errors import input_error_from
+from ..money import Money
 from ..parsing import json_loads
 from ..proda import GatewayError, GatewayUnavailable, Participant, ProdaGateway, ProdaPlan
 from .proda_memory import STATE_KEYS as _STORE_KEYS

@@ -239,13 +239,9 @@ class LocalGateway:
                 return 200, self._booking_json(booking)
             case "POST", ["serviceBooking", "update"]:
                 booking_id = str(body["serviceBookingId"])
-                current = self.proda.refresh_booking(booking_id)
-                if current.request.item:
-                    raise GatewayRefused("only category-level bookings can be updated")
                 amount = Money.parse(body["rate"]) * int(body.get("quantity", 1))
-                request = current.request.model_copy(update={"amount": amount})
-                self.proda.bookings[booking_id] = current.model_copy(update={"request": request})
-                return 200, self._booking_json(self.proda.bookings[booking_id])
+                # refused for a support item's booking, and changes nothing then
+                return 200, self._booking_json(self.proda.update_amount(booking_id, amount))
             case "POST", ["serviceBooking", "cancel"]:
                 return 200, self._booking_json(
                     self.proda.end_booking(str(body["serviceBookingId"]))
@@ -395,7 +391,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"message": "the body is not JSON"})
             return
         status, data = owner._answer(method, path, body, key)
-        self._send(status, data)
+        # a create answered from its idempotency key (200, not 201) says so, as servers do
+        replayed = method == "POST" and path.rstrip("/").endswith("/create") and status == 200
+        self._send(status, data, {"Idempotent-Replayed": "true"} if replayed else None)
 
     def do_GET(self) -> None:
         self._handle("GET")
