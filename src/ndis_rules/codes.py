@@ -113,6 +113,8 @@ Code = Literal[
     "DUPLICATE_INVOICE",
     "DUPLICATE_LINE",
     "NO_CATALOGUE_FOR_DATE",
+    # 1a. who may claim which money (added after the families joined the registry)
+    "MANAGEMENT_TYPE_NOT_CLAIMABLE",
 ]
 RuleCode: TypeAlias = Code
 
@@ -497,6 +499,15 @@ CODES: Final[Mapping[Code, CodeSpec]] = _family(
             "Check the line again with the NDIS Support Catalogue in force on its dates (give "
             "that year's catalogue too).",
             ours=True,
+        ),
+        "MANAGEMENT_TYPE_NOT_CLAIMABLE": _c(
+            "The line is claimed from the {budget} budget, which is {management}-managed; these "
+            "settings claim {claimable}-managed funds only.",
+            "error",
+            "validation.md §1a, §7",
+            "Send the invoice back (agency-managed funds are claimed by a registered provider "
+            "from the NDIA, self-managed by the participant), or add the type to the setting "
+            "claimable_management if you do claim it.",
         ),
     },
 )

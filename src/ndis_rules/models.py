@@ -299,6 +299,25 @@ class DeliveredService(_Model):
     claim_type: str = ""
     cancellation_reason: str | None = None
     gst_code: str | None = None
+    line_from: IsoDate | None = Field(
+        default=None,
+        description="on a part of a line split over funding periods: the whole line's from "
+        "(the duplicate-line check compares the whole line it was claimed as)",
+    )
+    line_to: IsoDate | None = Field(
+        default=None, description="on a part of a split line: the whole line's to"
+    )
+    line_quantity: Quantity | None = Field(
+        default=None, description="on a part of a split line: the whole line's quantity"
+    )
+
+    @model_validator(mode="after")
+    def _whole_line_dates(self) -> DeliveredService:
+        if (self.line_from is None) != (self.line_to is None):
+            raise ValueError("the whole line's dates need both line_from and line_to")
+        if self.line_from and self.line_to and self.line_to < self.line_from:
+            raise ValueError(f"line_to {self.line_to} is before line_from {self.line_from}")
+        return self
 
 
 class Contract(_Model):
@@ -415,6 +434,22 @@ class Settings(_Model):
     support_item_overdraw_is_error: bool = False
     price_limit_is_error: bool = False
     weekday_weekend_is_warning: bool = False
+    claimable_management: tuple[ManagementType, ...] = Field(
+        default=("plan",),
+        min_length=1,
+        description="the management types whose funds the user claims (default plan: a plan "
+        "manager); a line whose category budget is of another type is "
+        "MANAGEMENT_TYPE_NOT_CLAIMABLE, and another type's core flexible pool is never drawn",
+    )
     duplicate_key: Literal["client_provider_invoice", "provider_invoice"] = (
         "client_provider_invoice"
     )
+
+    @model_validator(mode="after")
+    def _claimable_once(self) -> Settings:
+        dupes = repeated(self.claimable_management)
+        if dupes:
+            raise ValueError(
+                f"claimable_management names a management type more than once: {', '.join(dupes)}"
+            )
+        return self

@@ -129,14 +129,15 @@ def test_every_row_of_the_book_gets_one_outcome_in_file_order(book_report: Claim
     assert len(results) == 30
     assert [r.row for r in book_report.rows] == [r.row_number for r in results]
     s = book_report.summary
-    assert (s.lines, s.allowed, s.warnings, s.errors) == (30, 15, 4, 11)
+    assert (s.lines, s.allowed, s.warnings, s.errors) == (30, 13, 4, 13)
     assert s.allowed + s.warnings + s.errors == s.lines
     assert (s.contracts, s.invoices) == (4, 16)
     assert s.by_code["BPR_INVALID_ROW"] == 2
     assert s.by_code["NO_CONTRACT_FOR_PARTICIPANT"] == 2
-    assert s.by_code["PROVIDER_NOT_ON_CONTRACT"] == 14
+    assert s.by_code["PROVIDER_NOT_ON_CONTRACT"] == 11
+    assert s.by_code["MANAGEMENT_TYPE_NOT_CLAIMABLE"] == 2  # rows 19 and 21 (row 20: day type)
     assert s.severities["PRICE_ABOVE_LIMIT"] == "warning"
-    assert s.claimable == Money.parse("4088.05")
+    assert s.claimable == Money.parse("3749.93")
     assert list(s.by_code) == sorted(s.by_code)
 
 
@@ -155,6 +156,7 @@ def test_every_row_of_the_book_gets_one_outcome_in_file_order(book_report: Claim
         (14, "allowed", "DRAWS_CORE_FLEXIBLE"),
         (15, "allowed", "PAST_PERIOD"),
         (16, "error", BPR_INVALID_ROW),  # 2025/11/31
+        (19, "error", "MANAGEMENT_TYPE_NOT_CLAIMABLE"),  # B-2025 holds Core agency-managed
         (26, "allowed", "PAST_PERIOD"),  # late claim: the participant's previous plan
         (28, "error", "OUTSIDE_CONTRACT"),  # the nearest contract ended before
         (29, "error", NO_CONTRACT_FOR_PARTICIPANT),
@@ -176,8 +178,10 @@ def test_book_rows(book_report: ClaimsReport, row: int, outcome: str, code: str 
 def test_book_rows_are_matched_by_date_and_management(book_report: ClaimsReport) -> None:
     rows = by_row(book_report)
     assert rows[26].contract == "B-2024" and rows[19].contract == "B-2025"
-    # B-2025 holds Core only as agency-managed: the line is claimed against it
-    assert [d.budget for d in rows[19].draws] == ["01:agency"]
+    # B-2025 holds Core only as agency-managed: the line is claimed under that type, which a
+    # plan manager does not claim (validation.md §1a)
+    assert rows[19].codes == ("MANAGEMENT_TYPE_NOT_CLAIMABLE",)
+    assert "01:agency" in rows[19].messages[0]
     assert [(d.budget, d.period) for d in rows[2].draws] == [("01:plan", "FP2")]
     assert rows[28].contract == "C-2024"
     assert rows[29].contract is None and "C22" in rows[29].messages[0]
@@ -262,6 +266,9 @@ def test_a_row_whose_participant_has_no_contract_is_an_error_not_a_lost_line() -
 def test_management_is_plan_unless_the_contract_holds_the_category_otherwise() -> None:
     agency = contract(management="agency")
     report = check_claims(read_bpr(bpr(bpr_line())), [agency], as_of=TODAY)
+    assert report.rows[0].codes == ("MANAGEMENT_TYPE_NOT_CLAIMABLE",)  # a plan manager's
+    settings = Settings(claimable_management=("plan", "agency"))
+    report = check_claims(read_bpr(bpr(bpr_line())), [agency], as_of=TODAY, settings=settings)
     assert [d.budget for d in report.rows[0].draws] == ["01:agency"]
     both = Contract.model_validate(
         {
@@ -326,7 +333,7 @@ def test_load_contracts_from_a_folder_and_from_sqlite(tmp_path: Path) -> None:
         "2025-11-15",
     )
     assert code == 1
-    assert text.splitlines()[0].endswith("30 line(s): 15 allowed, 4 warning, 11 error")
+    assert text.splitlines()[0].endswith("30 line(s): 13 allowed, 4 warning, 13 error")
 
 
 def test_load_contracts_refuses_what_is_not_contracts(tmp_path: Path) -> None:
@@ -347,8 +354,8 @@ def test_check_table(book_report: ClaimsReport) -> None:
     code, text = check_book()
     assert code == 1
     lines = text.splitlines()
-    assert lines[0] == (f"claims check of {CLAIMS}: 30 line(s): 15 allowed, 4 warning, 11 error")
-    assert lines[1] == "claimable 4088.05 over 4 contract(s), 16 invoice(s)"
+    assert lines[0] == (f"claims check of {CLAIMS}: 30 line(s): 13 allowed, 4 warning, 13 error")
+    assert lines[1] == "claimable 3749.93 over 4 contract(s), 16 invoice(s)"
     assert "lines by rule code:" in lines
     assert "rejected and warned lines:" in lines
     assert any(
@@ -359,7 +366,7 @@ def test_check_table(book_report: ClaimsReport) -> None:
     assert "draws 160.00 from 01:plan FP2" in text  # the price warning row
     assert "BPR_INVALID_ROW: row 16, SupportsDeliveredFrom: no such date" in text
     assert not any(line.startswith("row 2 ") for line in lines)  # allowed rows are counted only
-    assert "15 allowed line(s) not shown (use --format json or csv for every line)" in lines
+    assert "13 allowed line(s) not shown (use --format json or csv for every line)" in lines
 
 
 def test_check_json_is_one_document(book_report: ClaimsReport) -> None:
@@ -425,7 +432,9 @@ def test_holidays_turn_a_public_holiday_item_allowed() -> None:
     code, text = check_book("--format", "json", "--holidays", "--state", "NSW")
     assert code == 1
     rows = {r["row"]: r for r in json.loads(text)["rows"]}
-    assert rows[20]["outcome"] == "allowed"  # Labour Day 2025-10-06 (NSW)
+    # Labour Day 2025-10-06 (NSW): the day type is right (the row is still an error: B-2025's
+    # Core is agency-managed)
+    assert rows[20]["codes"] == ["MANAGEMENT_TYPE_NOT_CLAIMABLE"]
     _, plain = check_book("--format", "json")
     assert json.loads(plain)["rows"][18]["codes"] == ["DAY_TYPE_MISMATCH"]
 

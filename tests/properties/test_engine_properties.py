@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ndis_rules import evaluate_batch, evaluate_invoice, prepare, record_invoice
-from ndis_rules.models import Contract, FundingComponent, Invoice
+from ndis_rules.models import Contract, FundingComponent, Invoice, Settings
 from ndis_rules.money import Money
-from ndis_rules.testing.oracle import overdraw_problems
+from ndis_rules.testing.oracle import overdraw_problems, unclaimable_problems
 from ndis_rules.testing.strategies import ValidationInput, validation_inputs
 
 
@@ -213,3 +213,91 @@ def test_a_prepared_contract_decides_the_same_and_is_reusable(case: ValidationIn
     second = evaluate_batch(prepared, case.invoices, **kwargs)  # type: ignore[arg-type]
     assert [d.to_dict() for d in first] == [d.to_dict() for d in plain]
     assert [d.to_dict() for d in second] == [d.to_dict() for d in plain]
+
+
+@given(validation_inputs())
+def test_only_claimable_management_types_are_drawn(case: ValidationInput) -> None:
+    """validation.md §1a: a line whose budget is of a management type the settings do not claim
+    is MANAGEMENT_TYPE_NOT_CLAIMABLE, and no pool of another type is ever drawn."""
+    decisions, after = _run(case)
+    claimable = case.settings.claimable_management
+    for inv in decisions:
+        for ld in inv.lines:
+            assert all(d.ref.management in claimable for d in ld.draws), ld.draws
+            if "MANAGEMENT_TYPE_NOT_CLAIMABLE" in ld.codes:
+                assert ld.outcome == "error"
+    before = {d.id for d in case.contract.delivered}
+    recorded = [d for d in after.delivered if d.id not in before]
+    assert unclaimable_problems(recorded, claimable) == []
+
+
+@given(validation_inputs())
+def test_provider_not_on_contract_only_for_providers_with_no_budget_anywhere(
+    case: ValidationInput,
+) -> None:
+    """validation.md §1a: a provider with an SPCB (or a support item budget) in any category is
+    on the contract, whatever the line's category."""
+    decisions, _ = _run(case)
+    on_contract = {s.provider for s in case.contract.provider_budgets} | {
+        s.provider for s in case.contract.support_items if s.provider
+    }
+    for inv, dec in zip(case.invoices, decisions, strict=True):
+        for ld in dec.lines:
+            if inv.provider in on_contract:
+                assert "PROVIDER_NOT_ON_CONTRACT" not in ld.codes, (inv.provider, ld.codes)
+
+
+@given(
+    st.integers(0, 50_000),  # 01's FP1 amount, spent in full
+    st.integers(1, 200_000),  # 01's FP2 amount
+    st.integers(0, 200_000),  # 04's FP2 amount
+    st.integers(0, 200_000),  # what 04 overdrew into the pool in FP2 (at most 01's FP2)
+    st.integers(1, 250_000),  # the late line's amount
+    st.booleans(),
+)
+def test_a_late_core_line_charged_to_the_current_period_never_overdraws_the_pool(
+    fp1: int, fp2: int, other: int, overdrawn: int, amount: int, rollover: bool
+) -> None:
+    """validation.md §1a, §2: with claims_flexibility an expired-period Core line charged to the
+    current period is measured against the pool in the current period too."""
+    overdrawn = min(overdrawn, fp2)
+    periods = [
+        {"id": "FP1", "start": "2025-07-01", "end_inclusive": "2025-09-30"},
+        {"id": "FP2", "start": "2025-10-01", "end_inclusive": "2026-06-30"},
+    ]
+    delivered = [
+        {"id": "D1", "category": "01", "management": "plan", "from": "2025-08-01",
+         "to": "2025-08-01", "amount": str(Money(fp1))},
+        {"id": "D2", "category": "04", "management": "plan", "from": "2025-10-10",
+         "to": "2025-10-10", "amount": str(Money(other + overdrawn))},
+    ]
+    contract = Contract.model_validate(
+        {
+            "id": "C",
+            "start": "2025-07-01",
+            "end_inclusive": "2026-06-30",
+            "budgets": [
+                {"category": cat, "management": "plan", "total": str(Money(a + b)),
+                 "funding": {"periods": [
+                     {**periods[0], "amount": str(Money(a))},
+                     {**periods[1], "amount": str(Money(b))},
+                 ]}}
+                for cat, a, b in (("01", fp1, fp2), ("04", 0, other))
+            ],
+            "delivered": [d for d in delivered if Money.parse(d["amount"]).cents],
+        }
+    )
+    as_of = contract.start.replace(month=11, day=15)
+    settings = Settings(claims_flexibility=True, rollover=rollover)
+    assert overdraw_problems(contract, as_of, rollover) == []
+    invoice = Invoice.model_validate(
+        {"id": "INV1", "provider": "P1", "lines": [
+            {"id": "L1", "from": "2025-09-10", "to": "2025-09-10", "item": "01_011_0107_1_1",
+             "quantity": "1", "unit_price": str(Money(amount))}]}
+    )
+    decision = evaluate_invoice(contract, invoice, as_of=as_of, settings=settings)
+    after = record_invoice(contract, invoice, decision)
+    assert overdraw_problems(after, as_of, rollover) == [], decision.lines[0].codes
+    pool_now = fp2 - overdrawn
+    if amount > pool_now:
+        assert decision.lines[0].outcome == "error"

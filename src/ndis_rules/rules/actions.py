@@ -25,6 +25,13 @@ def record_invoice(contract: Contract, invoice: Invoice, decision: InvoiceDecisi
         if ld.outcome == "error":
             continue
         line = lines[ld.line_id]
+        # the parts of a line split over funding periods keep the whole line's dates and
+        # quantity, so a repeat or a clone of it is still a DUPLICATE_LINE
+        whole = (
+            {"line_from": line.from_, "line_to": line.to, "line_quantity": line.quantity}
+            if len(ld.parts) > 1
+            else {}
+        )
         for n, part in enumerate(ld.parts, start=1):
             added.append(
                 DeliveredService.model_validate(
@@ -46,6 +53,7 @@ def record_invoice(contract: Contract, invoice: Invoice, decision: InvoiceDecisi
                         "claim_type": line.claim_type,
                         "cancellation_reason": line.cancellation_reason,
                         "gst_code": line.gst_code,
+                        **whole,
                     }
                 )
             )

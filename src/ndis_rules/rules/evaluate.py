@@ -47,13 +47,14 @@ def _evaluate_invoice_on(ctx: EvalContext, ledger: Ledger, invoice: Invoice) -> 
     decisions = [evaluate_line(ctx, ledger, invoice, line) for line in invoice.lines]
     if invoice.number and any(d.outcome != "error" for d in decisions):
         ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
-    unapproved = (
-        ctx.channel == "streamline"
-        and ctx.mode == "automated"
-        and not all(
-            _approved_provider(ctx.prepared, invoice.provider, line.item) for line in invoice.lines
-        )
-    )
+    # In streamline automated mode, a line whose provider is not approved for its item is sent
+    # to review; the invoice is when any of its lines is.
+    automated = ctx.channel == "streamline" and ctx.mode == "automated"
+    unapproved_lines = [
+        automated and not _approved_provider(ctx.prepared, invoice.provider, line.item)
+        for line in invoice.lines
+    ]
+    unapproved = any(unapproved_lines)
     if unapproved:
         f = Finding(
             "PROVIDER_NOT_APPROVED",
@@ -62,13 +63,26 @@ def _evaluate_invoice_on(ctx: EvalContext, ledger: Ledger, invoice: Invoice) -> 
             {"provider": invoice.provider},
             CODES["PROVIDER_NOT_APPROVED"].source,
         )
-        decisions = [replace(d, findings=(*d.findings, f)) for d in decisions]
+        decisions = [
+            replace(d, findings=(*d.findings, f)) if flagged else d
+            for d, flagged in zip(decisions, unapproved_lines, strict=True)
+        ]
     worst = outcome_of(d.outcome for d in decisions)
+    # Each line's own action is what would happen to that line on its own (validation.md §6);
+    # the invoice's action decides what happens to the invoice.
+    lines = tuple(
+        replace(
+            d,
+            action="reject"
+            if d.outcome == "error"
+            else base_action(
+                ctx.channel, ctx.mode, warned=d.outcome == "warning", unapproved_provider=flagged
+            ),
+        )
+        for d, flagged in zip(decisions, unapproved_lines, strict=True)
+    )
     ok_action = base_action(
         ctx.channel, ctx.mode, warned=worst == "warning", unapproved_provider=unapproved
-    )
-    lines = tuple(
-        replace(d, action="reject" if d.outcome == "error" else ok_action) for d in decisions
     )
     action: Action = "reject" if worst == "error" else ok_action
     return InvoiceDecision(invoice.id, worst, action, lines)

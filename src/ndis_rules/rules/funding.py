@@ -82,6 +82,19 @@ def select_budget(
     if found is None:
         return None
     budget, management = found
+    claimable = w.ctx.settings.claimable_management
+    if management not in claimable:
+        # validation.md §1a: who may claim which money; the pool of another management type
+        # is never drawn (a line of this category is charged to this type's pool, if at all).
+        w.find(
+            "MANAGEMENT_TYPE_NOT_CLAIMABLE",
+            {
+                "budget": budget.key if budget is not None else f"core_flexible:{management}",
+                "management": management,
+                "claimable": ", ".join(claimable),
+            },
+        )
+        return None
     return Selection(
         line=line,
         provider=invoice.provider,
@@ -100,8 +113,13 @@ def _select(
     budgets = index.budgets_by_category.get(category, [])
     if management is not None:
         budgets = [b for b in budgets if b.management == management]
-    if len(budgets) == 1 and not (budgets[0].in_core_pool and budgets[0].total == Money(0)):
+    if len(budgets) == 1:
         b = budgets[0]
+        if b.in_core_pool and b.total == Money(0) and index.has_pool(b.management):
+            # a $0 flexible Core budget: the whole amount is a draw on the pool of the budget's
+            # own management type (the contract implies it: no other type is asked for)
+            w.step("budget.select", "core_flexible_only", management=b.management)
+            return None, b.management
         w.step("budget.select", "category", budget=b.key)
         return b, b.management
     if len(budgets) > 1:
@@ -278,7 +296,9 @@ def provider_checks(
             return None
         if sib.id not in w.counts_against:
             w.counts_against.append(sib.id)
-    if spcb is None and sib is None:
+    if spcb is None and sib is None and provider not in index.providers_on_contract:
+        # a provider on the contract (an SPCB or support item budget anywhere on it) but with
+        # none for this line draws from the category / pool the same way, with no finding
         w.find("PROVIDER_NOT_ON_CONTRACT", {"provider": provider, "budget": sel.name})
     return BudgetRef(
         category,
@@ -336,13 +356,23 @@ def fund_part(w: LineWork, ledger: Ledger, sel: Selection, piece: Piece) -> bool
         if budget is not None and current_pos is not None
         else None
     )
+    current_covers = current_avail is not None and current_avail >= amount
+    if current_covers and pool_member and ctx.settings.claims_flexibility:
+        # charged to the current period, the line is a draw there: the pool is measured in the
+        # current period too (validation.md §1a), where other members may have overdrawn it
+        current_pool = pool_available(
+            index, ledger, management, ctx.as_of, ctx.as_of, rollover=rollover
+        )
+        current_covers = current_pool >= amount
+        if ctx.explain:
+            w.step("pool.current_period", _m(current_pool), amount=_m(amount))
     facts = FundingFacts(
         status=status,
         own_covers=own_covers,
         pool_member=pool_member,
         pool_covers=pool is not None and pool >= amount,
         flexibility=ctx.settings.claims_flexibility,
-        current_covers=current_avail is not None and current_avail >= amount,
+        current_covers=current_covers,
     )
     step = select_step(table, facts)
     if ctx.explain:

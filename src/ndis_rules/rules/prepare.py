@@ -119,12 +119,14 @@ def prepare(contract: Contract) -> PreparedContract:
                 ds.claim_type,
                 ds.cancellation_reason,
                 ds.gst_code,
-                ds.from_,
-                ds.to,
+                ds.line_from or ds.from_,
+                ds.line_to or ds.to,
                 ds.category,
                 ds.item,
-                ds.quantity,
+                ds.line_quantity if ds.line_quantity is not None else ds.quantity,
                 ds.unit_price,
             )
-            lines.setdefault(key, []).append((f"delivered service {ds.id}", ds.invoice_id))
+            entries = lines.setdefault(key, [])
+            if ds.line_from is None or all(e[1] != ds.invoice_id for e in entries):
+                entries.append((f"delivered service {ds.id}", ds.invoice_id))
     return PreparedContract(contract, index, ledger, lines, paid)

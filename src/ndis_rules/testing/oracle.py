@@ -14,12 +14,13 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date
 
-from ..models import CORE_CATEGORIES, Contract
+from ..models import CORE_CATEGORIES, CategoryBudget, Contract, DeliveredService
 from ..periods import period_status
 
-__all__ = ["overdraw_problems"]
+__all__ = ["overdraw_problems", "unclaimable_problems"]
 
 
 def overdraw_problems(contract: Contract, as_of: date, rollover: bool) -> list[str]:
@@ -77,7 +78,12 @@ def overdraw_problems(contract: Contract, as_of: date, rollover: bool) -> list[s
                 problems.append(f"{s.id} overdrawn")
     for mgmt in ("agency", "plan", "self"):
         members = [b for b in contract.budgets if b.in_core_pool and b.management == mgmt]
-        if not members or any(b.funding is not None for b in members):
+        if members and any(b.funding is not None for b in members):
+            pool_today = _pool_today(contract, active, members, mgmt, as_of, rollover)
+            if pool_today is not None and pool_today < 0:
+                problems.append(f"core_flexible:{mgmt} negative on {as_of}")
+            continue
+        if not members:
             continue
         member_cats = {b.category for b in members}
         pool = sum(b.total.cents for b in members) - sum(
@@ -95,3 +101,60 @@ def overdraw_problems(contract: Contract, as_of: date, rollover: bool) -> list[s
         if pool < 0:
             problems.append(f"core_flexible:{mgmt} negative")
     return problems
+
+
+def _pool_today(
+    contract: Contract,
+    active: list[DeliveredService],
+    members: list[CategoryBudget],
+    mgmt: str,
+    as_of: date,
+    rollover: bool,
+) -> int | None:
+    """The core flexible pool of members some of which have funding periods, in cents, measured
+    in the period each member has today (every draw was measured at its own dates, or in the
+    current period, and with rollover nothing later is larger than today's): the sum of each
+    member's availability today (with rollover, cumulative up to today's period) less what Core
+    categories without a budget of this type spent. ``None`` when a member with periods has none
+    today (nothing to measure)."""
+    cents = 0
+    for b in members:
+        mine = [d for d in active if d.category == b.category and d.management == b.management]
+        if b.funding is None:
+            dated = b.start is not None and b.end_inclusive is not None
+            if dated and not b.start <= as_of <= b.end_inclusive:  # type: ignore[operator]
+                continue
+            cents += b.total.cents - sum(d.amount.cents for d in mine)
+            continue
+        periods = sorted(b.funding.periods, key=lambda p: p.start)
+        today = [i for i, p in enumerate(periods) if p.start <= as_of <= p.end_inclusive]
+        if not today:
+            return None
+        k = today[0]
+        for i, p in enumerate(periods[: k + 1]):
+            if rollover or i == k:
+                cents += p.amount.cents - sum(
+                    d.amount.cents
+                    for d in mine
+                    if d.period_id == p.id
+                    or (d.period_id is None and p.start <= d.from_ <= p.end_inclusive)
+                )
+    held = {b.category for b in contract.budgets if b.management == mgmt}
+    cents -= sum(
+        d.amount.cents
+        for d in active
+        if d.management == mgmt and d.category in CORE_CATEGORIES and d.category not in held
+    )
+    return cents
+
+
+def unclaimable_problems(
+    delivered: Iterable[DeliveredService], claimable: Collection[str]
+) -> list[str]:
+    """Delivered services (those a run recorded) of a management type the settings do not
+    claim: a line may never draw on them, nor on another management type's pool."""
+    return [
+        f"{d.id} drew on {d.category}:{d.management}"
+        for d in delivered
+        if d.management not in claimable
+    ]

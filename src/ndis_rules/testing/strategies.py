@@ -42,8 +42,11 @@ from ..money import Money, allocate
 from ..pace import PacePlan
 
 __all__ = [
+    "CLAIMABLE",
     "ITEMS",
+    "PROVIDERS",
     "REMAPPED_ITEMS",
+    "SPCB_ELSEWHERE_PROVIDER",
     "ChangeSetInput",
     "ValidationInput",
     "booking_contracts",
@@ -69,6 +72,19 @@ ITEMS: Final = {
     "15": "15_037_0117_1_3",
 }
 PROVIDERS: Final = ("P1", "P2", "P3")
+#: A provider that may hold an SPCB in one category only: its lines in other categories are
+#: from a provider on the contract with no SPCB there (no ``PROVIDER_NOT_ON_CONTRACT``).
+SPCB_ELSEWHERE_PROVIDER: Final = "P4"
+#: ``claimable_management`` choices: the default (a plan manager) most often.
+CLAIMABLE: Final = (
+    ("plan",),
+    ("plan",),
+    ("agency",),
+    ("self",),
+    ("plan", "agency"),
+    ("plan", "self"),
+    ("agency", "plan", "self"),
+)
 #: Items whose catalogue PACE category differs from their number's prefix, by that category.
 REMAPPED_ITEMS: Final = {"16": "01_050_0115_1_1"}
 
@@ -186,6 +202,19 @@ def contracts(
             s["provider"] == spcb["provider"] and s["category"] == spcb["category"] for s in spcbs
         ):
             spcbs.append(spcb)
+    if draw(st.booleans()):  # a provider with an SPCB in one category only
+        b = draw(st.sampled_from(budgets))
+        spcbs.append(
+            {
+                "id": "SPCB-ELSEWHERE",
+                "provider": SPCB_ELSEWHERE_PROVIDER,
+                "category": b["category"],
+                "management": b["management"],
+                "amount": str(draw(money(0, 200_000))),
+                "start": start,
+                "end_inclusive": end,
+            }
+        )
     sibs: list[dict[str, Any]] = []
     for n in range(draw(st.integers(0, 2))):
         b = draw(st.sampled_from(budgets))
@@ -348,7 +377,7 @@ def invoices(
             Invoice.model_validate(
                 {
                     "id": f"{id_prefix}{i + 1}",
-                    "provider": draw(st.sampled_from(PROVIDERS)),
+                    "provider": draw(st.sampled_from((*PROVIDERS, SPCB_ELSEWHERE_PROVIDER))),
                     "lines": lines,
                 }
             )
@@ -357,9 +386,10 @@ def invoices(
 
 
 def settings_objects() -> st.SearchStrategy[Settings]:
-    """Any combination of the boolean settings."""
+    """Any combination of the boolean settings, and of the management types claimed."""
     return st.builds(
         Settings,
+        claimable_management=st.sampled_from(CLAIMABLE),
         claims_flexibility=st.booleans(),
         rollover=st.booleans(),
         allow_inactive_contracts=st.booleans(),
