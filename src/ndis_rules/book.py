@@ -38,7 +38,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
 from .codes import CODES
-from .errors import InputError, NdisRulesError
+from .errors import BookRefused, InputError, LifecycleError
 from .models import Contract, DeliveredService
 from .money import Money
 from .outcomes import BudgetRef, Draw
@@ -91,10 +91,6 @@ ALLOWED_MOVES: Final[Mapping[LineState | None, frozenset[LineState]]] = {
 }
 #: States whose line holds money (recording the same key again changes nothing).
 LIVE_STATES: Final = frozenset({"recorded", "submitted", "paid"})
-
-
-class LifecycleError(NdisRulesError, ValueError):
-    """A move the lifecycle does not allow (e.g. paying a line that was never submitted)."""
 
 
 def can_move(current: LineState | None, to: LineState) -> bool:
@@ -504,11 +500,6 @@ class BookChanges:
     batches: tuple[CheckBatch, ...] = ()
     bookings: tuple[BookingRecord, ...] = ()
     uploads: tuple[UploadFile, ...] = ()
-
-
-class BookRefused(NdisRulesError, ValueError):
-    """The book refuses an operation as asked (a stale change set, an unknown line, a folder
-    that is not fresh); nothing was written."""
 
 
 # -- the NDIA results file ------------------------------------------------------------------------

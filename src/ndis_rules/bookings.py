@@ -25,12 +25,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .codes import BOOKING_SPECS, BookingCode, CodeSpec, RefusalCode
-from .errors import NdisRulesError
+from .errors import BookingRuleError, UnknownProdaStatus
 from .models import (
     CategoryBudget,
     CategoryCode,
@@ -467,31 +467,6 @@ def plan_bookings(contract: Contract, *, plan_manager: str | None = None) -> Boo
 # -- status --------------------------------------------------------------------------------------
 
 
-class BookingRuleError(NdisRulesError, ValueError):
-    """A lifecycle operation refused by a booking rule; ``code`` is stable (:data:`RefusalCode`).
-
-    Examples:
-        >>> err = BookingRuleError("BOOKING_HAS_PAYMENTS", "booking SB1 has payment requests")
-        >>> err.code, str(err)
-        ('BOOKING_HAS_PAYMENTS', 'BOOKING_HAS_PAYMENTS: booking SB1 has payment requests')
-    """
-
-    def __init__(self, code: RefusalCode, message: str) -> None:
-        self.code: RefusalCode = code
-        self.detail = message
-        super().__init__(f"{code}: {message}")
-
-
-class UnknownProdaStatus(NdisRulesError, ValueError):
-    """A PRODA booking status code that is not one of ``INPR APAP APRO APAC APRC APPR REJT CMPD
-    DELE`` (api-fields.md)."""
-
-    def __init__(self, code: object) -> None:
-        self.code = code
-        known = " ".join(get_args(ProdaStatusCode))
-        super().__init__(f"unknown PRODA booking status {code!r} (expected one of: {known})")
-
-
 def status_from_proda(code: str) -> BookingStatus:
     """Our booking status for a PRODA status code (api-fields.md).
 
@@ -501,7 +476,7 @@ def status_from_proda(code: str) -> BookingStatus:
         >>> status_from_proda("CANC")
         Traceback (most recent call last):
         ...
-        ndis_rules.bookings.UnknownProdaStatus: unknown PRODA booking status 'CANC' (expected ...
+        ndis_rules.errors.UnknownProdaStatus: unknown PRODA booking status 'CANC' (expected ...
     """
     try:
         return _STATUS_OF_CODE[code]
@@ -620,7 +595,7 @@ def edit_booking(
         >>> edit_booking(b, end_inclusive=date(2025, 12, 1))
         Traceback (most recent call last):
         ...
-        ndis_rules.bookings.BookingRuleError: END_DATE_EARLIER_REFUSED: ...
+        ndis_rules.errors.BookingRuleError: END_DATE_EARLIER_REFUSED: ...
     """
     if start is not None and start != booking.start:
         raise BookingRuleError(
@@ -668,7 +643,7 @@ def end_booking_early(
         >>> end_booking_early(b, date(2025, 9, 15), today=date(2025, 9, 1))
         Traceback (most recent call last):
         ...
-        ndis_rules.bookings.BookingRuleError: ALREADY_ENDED_EARLY: ...
+        ndis_rules.errors.BookingRuleError: ALREADY_ENDED_EARLY: ...
     """
     _require_live(booking)
     if booking.ended_early:

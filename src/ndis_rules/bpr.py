@@ -49,7 +49,7 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ._compat import forward
-from .errors import InputError
+from .errors import BprFileError, InputError
 from .items import parse_item_number
 from .money import Money, line_amount
 from .parsing import check_date_bounds, parse_decimal
@@ -145,10 +145,6 @@ _COLUMN_OF: Final[dict[str, str]] = {v: k for k, v in _FIELD_OF.items()}
 # A cell starting with one of these is read by a spreadsheet as a formula (or hides one).
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class BprFileError(InputError):
-    """The input is not a bulk payment request file at all (not text, no or wrong header)."""
 
 
 # -- cell parsers (shared by the model and the reader) -------------------------------------------

@@ -44,7 +44,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Literal
 
 from ._compat import forward
-from .errors import InputError, NdisRulesError
+from .errors import CatalogueError, InputError, ItemNotFoundError, RegionError
 from .items import parse_item_number
 from .models import CATEGORIES
 from .money import Money
@@ -105,20 +105,6 @@ _CENT: Final = Decimal("0.01")
 _MAX_PROBLEMS: Final = 50
 
 XLSX_SHEETS: Final[tuple[str, ...]] = ("Current Support Items", "Legacy Support Items")
-
-
-class CatalogueError(InputError):
-    """A catalogue file that cannot be read: a missing column, or a broken row (``row`` is the
-    row number as a spreadsheet shows it, the header being row 1; ``loc`` names the column)."""
-
-
-class RegionError(InputError):
-    """A region that is not known, or ``national`` asked of a state-column file whose state
-    prices differ."""
-
-
-class ItemNotFoundError(NdisRulesError, LookupError):
-    """No version of the item is in force on the date asked (or the item is not listed)."""
 
 
 def normalise_region(region: str) -> Region:

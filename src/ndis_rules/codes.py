@@ -7,7 +7,7 @@
 * ``booking``: booking-planning findings (spec/bookings.md), the ``code`` of a
   :class:`~ndis_rules.outcomes.Finding` of :func:`ndis_rules.bookings.plan_bookings`;
 * ``refusal``: booking lifecycle refusals, the ``code`` of a
-  :class:`ndis_rules.bookings.BookingRuleError`;
+  :class:`ndis_rules.errors.BookingRuleError`;
 * ``file``: codes of the bulk check itself (:mod:`ndis_rules.claims`), beside the rule codes of a
   claims report row.
 
@@ -144,7 +144,7 @@ BookingCode = Literal[
     "PACE_PLAN_NO_BOOKING",
 ]
 
-#: Booking lifecycle refusal codes: the ``code`` of a :class:`ndis_rules.bookings.BookingRuleError`.
+#: Booking lifecycle refusal codes: the ``code`` of a :class:`ndis_rules.errors.BookingRuleError`.
 RefusalCode = Literal[
     "START_DATE_LOCKED",
     "END_DATE_EARLIER_REFUSED",

@@ -23,7 +23,9 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final
+
+from .ports import HolidayCalendar
 
 if TYPE_CHECKING:
     from .catalogue import CatalogueItem
@@ -46,14 +48,6 @@ class DayType(enum.StrEnum):
     SATURDAY = "saturday"
     SUNDAY = "sunday"
     PUBLIC_HOLIDAY = "public_holiday"
-
-
-class HolidayCalendar(Protocol):
-    """Tells whether a date is a public holiday in a state or territory (``NSW``, ``VIC``...)."""
-
-    def is_public_holiday(self, d: date, state: str) -> bool:
-        """True when ``d`` is a public holiday in ``state``."""
-        ...
 
 
 class NoHolidays:

@@ -20,16 +20,39 @@ read it again and redo the change
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ValidationError
 
+if TYPE_CHECKING:  # names for annotations only: errors.py imports no other module of the core
+    from .codes import RefusalCode
+    from .merge import Conflict
+
 __all__ = [
+    "ApplyRefused",
     "BookRecordNotFound",
+    "BookRefused",
+    "BookingNotFound",
+    "BookingRuleError",
+    "BprFileError",
+    "CatalogueError",
     "ContractNotFound",
+    "FailureKind",
+    "GatewayError",
+    "GatewayPayloadError",
+    "GatewayRefused",
+    "GatewayTimeout",
+    "GatewayUnavailable",
+    "HttpFailure",
     "InputError",
+    "ItemNotFoundError",
+    "LifecycleError",
     "NdisRulesError",
+    "NewPlanNotMerged",
+    "ParseError",
     "ParticipantNotFound",
+    "PlanSelectionError",
+    "RegionError",
     "RuleConflictError",
     "RuleGapError",
     "SourceError",
@@ -38,10 +61,14 @@ __all__ = [
     "SourceRefused",
     "SourceTimeout",
     "StaleBookError",
+    "StaleChangeSet",
     "StaleContractError",
     "StoreError",
     "StoreIntegrityError",
     "StoreUnavailable",
+    "SyncMismatchError",
+    "UnacceptedConflicts",
+    "UnknownProdaStatus",
     "input_error_from",
 ]
 
@@ -77,6 +104,11 @@ class InputError(NdisRulesError, ValueError):
             parts.append(".".join(str(x) for x in self.loc))
         parts.append(message)
         super().__init__(": ".join(parts))
+
+
+class ParseError(NdisRulesError, ValueError):
+    """A value that is not in the accepted format (the reader adds the field and the row);
+    raised by :mod:`ndis_rules.parsing`."""
 
 
 class RuleConflictError(NdisRulesError, RuntimeError):
@@ -203,3 +235,172 @@ class ContractNotFound(StoreError, LookupError):
     def __init__(self, contract_id: str) -> None:
         self.contract_id = contract_id
         super().__init__(f"no contract with id {contract_id!r} is stored")
+
+
+# -- the plan manager's book ----------------------------------------------------------------
+class LifecycleError(NdisRulesError, ValueError):
+    """A move the lifecycle does not allow (e.g. paying a line that was never submitted)."""
+
+
+class BookRefused(NdisRulesError, ValueError):
+    """The book refuses an operation as asked (a stale change set, an unknown line, a folder
+    that is not fresh); nothing was written."""
+
+
+# -- files: BPR and catalogue -------------------------------------------------------------------
+class BprFileError(InputError):
+    """The input is not a bulk payment request file at all (not text, no or wrong header)."""
+
+
+class CatalogueError(InputError):
+    """A catalogue file that cannot be read: a missing column, or a broken row (``row`` is the
+    row number as a spreadsheet shows it, the header being row 1; ``loc`` names the column)."""
+
+
+class RegionError(InputError):
+    """A region that is not known, or ``national`` asked of a state-column file whose state
+    prices differ."""
+
+
+class ItemNotFoundError(NdisRulesError, LookupError):
+    """No version of the item is in force on the date asked (or the item is not listed)."""
+
+
+# -- bookings and the PRODA gateway -------------------------------------------------------------
+class BookingRuleError(NdisRulesError, ValueError):
+    """A lifecycle operation refused by a booking rule; ``code`` is stable (``RefusalCode``).
+
+    Examples:
+        >>> err = BookingRuleError("BOOKING_HAS_PAYMENTS", "booking SB1 has payment requests")
+        >>> err.code, str(err)
+        ('BOOKING_HAS_PAYMENTS', 'BOOKING_HAS_PAYMENTS: booking SB1 has payment requests')
+    """
+
+    def __init__(self, code: RefusalCode, message: str) -> None:
+        self.code: RefusalCode = code
+        self.detail = message
+        super().__init__(f"{code}: {message}")
+
+
+#: The PRODA booking status codes (api-fields.md); ``bookings.ProdaStatusCode`` spells the same.
+_PRODA_STATUS_CODES = ("INPR", "APAP", "APRO", "APAC", "APRC", "APPR", "REJT", "CMPD", "DELE")
+
+
+class UnknownProdaStatus(NdisRulesError, ValueError):
+    """A PRODA booking status code that is not one of ``INPR APAP APRO APAC APRC APPR REJT CMPD
+    DELE`` (api-fields.md)."""
+
+    def __init__(self, code: object) -> None:
+        self.code = code
+        known = " ".join(_PRODA_STATUS_CODES)
+        super().__init__(f"unknown PRODA booking status {code!r} (expected one of: {known})")
+
+
+class GatewayError(NdisRulesError, RuntimeError):
+    """A PRODA gateway call failed; nothing was changed. ``transient`` errors may be retried."""
+
+    transient: ClassVar[bool] = False
+
+
+class GatewayTimeout(GatewayError, TimeoutError):
+    """The gateway did not answer in time (may be retried)."""
+
+    transient: ClassVar[bool] = True
+
+
+class GatewayUnavailable(GatewayError, ConnectionError):
+    """The gateway could not be reached (may be retried)."""
+
+    transient: ClassVar[bool] = True
+
+
+class GatewayRefused(GatewayError):
+    """PRODA refused the call, with its reason (e.g. "date of birth does not match")."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class GatewayPayloadError(GatewayError, ValueError):
+    """The gateway answered with something that is not what the call returns (not JSON, or a
+    field that cannot be mapped, named in the message). Not retried: the call may have taken
+    effect, so look before repeating it."""
+
+
+class BookingNotFound(GatewayError, LookupError):
+    """No booking with that id in PRODA."""
+
+    def __init__(self, booking_id: str) -> None:
+        self.booking_id = booking_id
+        super().__init__(f"no service booking {booking_id!r} in PRODA")
+
+
+# -- sync (merge) ------------------------------------------------------------------------------
+class PlanSelectionError(NdisRulesError, LookupError):
+    """No plan, or several, matched the selection; ``candidates`` lists the plans considered as
+    ``"<plan id> <start>..<end_inclusive> <status>"``."""
+
+    def __init__(self, message: str, candidates: Sequence[str]) -> None:
+        self.candidates = tuple(candidates)
+        listed = "; ".join(self.candidates) if self.candidates else "none"
+        super().__init__(f"{message}; candidates: {listed}")
+
+
+class SyncMismatchError(NdisRulesError, ValueError):
+    """The plan belongs to another participant than the contract."""
+
+
+class ApplyRefused(NdisRulesError, ValueError):
+    """``merge.apply`` refused the change set; the contract is unchanged."""
+
+
+class StaleChangeSet(ApplyRefused):
+    """The change set was built for another contract or another version of it: preview again."""
+
+
+class NewPlanNotMerged(ApplyRefused):
+    """The change set is a ``NEW_PLAN`` (reassessment): it is never merged into the old contract;
+    create a new contract from the plan with ``merge.new_contract_from_plan``."""
+
+
+class UnacceptedConflicts(ApplyRefused):
+    """Conflicts the caller did not accept; ``conflicts`` lists them."""
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        self.conflicts = tuple(conflicts)
+        ids = ", ".join(c.id for c in self.conflicts)
+        n = len(self.conflicts)
+        super().__init__(
+            f"apply refused: {n} conflict{'s' if n != 1 else ''} not accepted: {ids}; resolve "
+            "them locally and preview again, or pass their codes or ids in accept="
+        )
+
+
+# -- the HTTP adapters (internal: each adapter turns it into its port's errors) -------------
+#: What went wrong with an HTTP request.
+FailureKind = Literal["timeout", "unavailable", "status", "payload"]
+
+
+class HttpFailure(Exception):
+    """A request failed: ``kind`` is ``timeout``, ``unavailable`` (refused, dropped, reset),
+    ``status`` (an HTTP error status, with ``status`` and the server's ``reason``) or ``payload``
+    (the body is not the JSON expected). ``attempts`` counts the tries made. Internal to the
+    adapters, which turn it into their port's errors."""
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.kind = kind
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+        self.attempts = attempts
+        super().__init__(message)

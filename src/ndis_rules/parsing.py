@@ -30,7 +30,7 @@ Examples:
     >>> parse_money("70,23")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ndis_rules.parsing.ParseError: not an amount of money: '70,23' (write dollars with a '.' ...)
+    ndis_rules.errors.ParseError: not an amount of money: '70,23' (write dollars with a '.' ...)
     >>> parse_iso_date("2025-08-04")
     datetime.date(2025, 8, 4)
     >>> json_loads('{"amount": 1234.56}')
@@ -44,6 +44,8 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
+
+from .errors import ParseError
 
 __all__ = [
     "DECIMAL_MAX_DIGITS",
@@ -69,10 +71,6 @@ MIN_DATE: Final = date(1900, 1, 1)
 MAX_DATE: Final = date(2100, 12, 31)
 #: A JSON integer longer than this is kept as a ``Decimal`` (and refused by the field's bound).
 JSON_INT_DIGITS: Final = 30
-
-
-class ParseError(ValueError):
-    """A value that is not in the accepted format (the reader adds the field and the row)."""
 
 
 def shown(text: str, most: int = 24) -> str:

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, TypeVar
 
 from .money import Money, allocate
+from .ports import PeriodLike
 
 __all__ = [
     "DateRange",
@@ -81,16 +82,6 @@ class DateRange:
         """The shared days, or ``None``."""
         start, end = max(self.start, other.start), min(self.end, other.end)
         return DateRange(start, end) if start < end else None
-
-
-class PeriodLike(Protocol):
-    """Anything with inclusive ``start`` / ``end_inclusive`` dates (funding periods, budgets)."""
-
-    @property
-    def start(self) -> date: ...
-
-    @property
-    def end_inclusive(self) -> date: ...
 
 
 P = TypeVar("P", bound=PeriodLike)

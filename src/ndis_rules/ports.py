@@ -1,27 +1,49 @@
-"""Ports: the outside world (clock, PACE, PRODA, storage) as ``typing.Protocol`` classes.
+"""Ports: every ``typing.Protocol`` of ndis-rules, in one place (issue 11).
 
-The core never sees a port; the service shell reads them once and passes plain values in.
+The outside world (clock, PACE, PRODA, contract storage, public holidays) and the structural
+types the core accepts are declared here. The core never calls a port itself: the service shell
+reads them once and passes plain values in. Each port has a contract test suite every adapter
+subclasses (:mod:`ndis_rules.testing.contracts`).
+
+The old paths (``ndis_rules.proda.ProdaGateway``, ``ndis_rules.daytypes.HolidayCalendar``,
+``ndis_rules.periods.PeriodLike``) re-export these.
+
+This module imports nothing from the rest of the package at run time (the types named in the
+signatures are for the type checker only), so every module may import it without a cycle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .book import (
-    BookChanges,
-    BookingRecord,
-    BookSnapshot,
-    ChangeSetRecord,
-    CheckBatch,
-    JournalEntry,
-    PlanSnapshot,
-    UploadFile,
-)
-from .models import Contract
-from .pace import PacePlan, ParticipantRef
+if TYPE_CHECKING:
+    from .book import (
+        BookChanges,
+        BookingRecord,
+        BookSnapshot,
+        ChangeSetRecord,
+        CheckBatch,
+        JournalEntry,
+        PlanSnapshot,
+        UploadFile,
+    )
+    from .bookings import BookingRequest, ServiceBooking
+    from .models import Contract
+    from .money import Money
+    from .pace import PacePlan, ParticipantRef
+    from .proda import Participant, ProdaPlan
 
-__all__ = ["BookStore", "Clock", "ContractRepository", "PacePlanSource"]
+__all__ = [
+    "BookStore",
+    "Clock",
+    "ContractRepository",
+    "HolidayCalendar",
+    "PacePlanSource",
+    "PeriodLike",
+    "ProdaGateway",
+]
 
 
 class Clock(Protocol):
@@ -32,10 +54,28 @@ class Clock(Protocol):
         ...
 
 
+class HolidayCalendar(Protocol):
+    """Tells whether a date is a public holiday in a state or territory (``NSW``, ``VIC``...)."""
+
+    def is_public_holiday(self, d: date, state: str) -> bool:
+        """True when ``d`` is a public holiday in ``state``."""
+        ...
+
+
+class PeriodLike(Protocol):
+    """Anything with inclusive ``start`` / ``end_inclusive`` dates (funding periods, budgets)."""
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end_inclusive(self) -> date: ...
+
+
 class PacePlanSource(Protocol):
     """The PACE plan source (a PACE gateway, or files): a participant's plans.
 
-    Failures are typed (:mod:`ndis_rules.store_errors`): ``SourceTimeout``, ``SourceRefused``,
+    Failures are typed (:mod:`ndis_rules.errors`): ``SourceTimeout``, ``SourceRefused``,
     ``SourceNotAuthorised`` (no plan manager or provider relationship), ``SourcePayloadError``
     (malformed plan, naming the field) and ``ParticipantNotFound``.
     """
@@ -129,4 +169,47 @@ class BookStore(Protocol):
 
     def close(self) -> None:
         """Release the store's resources."""
+
+
+class ProdaGateway(Protocol):
+    """PRODA service bookings, through a registration such as HICAPS/LanternPay.
+
+    Every method raises a ``GatewayError`` (:mod:`ndis_rules.errors`) on failure and then has
+    changed nothing.
+    """
+
+    def find_plan(self, participant: Participant) -> ProdaPlan:
+        """The participant's current plan; ``GatewayRefused`` when the NDIS number, name or
+        date of birth does not match, or PRODA holds no plan."""
+        ...
+
+    def create_booking(
+        self, request: BookingRequest, *, idempotency_key: str | None = None
+    ) -> ServiceBooking:
+        """Create a booking for a request; the answer is usually ``pending`` (``INPR``).
+
+        With an ``idempotency_key`` already used by an earlier create, nothing new is made: the
+        answer is the booking that create made, with ``replayed`` set. The answer holds only what
+        PRODA knows (see :func:`~ndis_rules.bookings.booking_from_proda`)."""
+        ...
+
+    def refresh_booking(self, booking_id: str) -> ServiceBooking:
+        """The booking's current state in PRODA."""
+        ...
+
+    def update_end_date(self, booking_id: str, end_inclusive: date) -> ServiceBooking:
+        """Move a booking's end date (later: an extension; earlier: ending it early)."""
+        ...
+
+    def update_amount(self, booking_id: str, amount: Money) -> ServiceBooking:
+        """Change the amount of a category-level booking (PRODA refuses it for a booking of a
+        support item: end it and make a new one instead)."""
+        ...
+
+    def end_booking(self, booking_id: str) -> ServiceBooking:
+        """Delete an unused booking (``DELE``); refused when it has payment requests."""
+        ...
+
+    def list_bookings(self, participant: Participant) -> Sequence[ServiceBooking]:
+        """Every booking PRODA holds for the participant, made through this registration."""
         ...

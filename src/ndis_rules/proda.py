@@ -1,11 +1,13 @@
-"""The PRODA port: the participant reference, the plan PRODA holds, the gateway Protocol, and the
-typed errors every gateway adapter raises (spec/bookings.md "Ports and adapters").
+"""The PRODA port: the participant reference and the plan PRODA holds; the gateway Protocol
+(:mod:`ndis_rules.ports`) and the typed errors every gateway adapter raises
+(:mod:`ndis_rules.errors`) are re-exported here (spec/bookings.md "Ports and adapters").
 
 An adapter translates its transport's failures into these errors, never anything else: the
 batch sync relies on it (a :class:`GatewayError` is a participant's failure, any other exception
 is a bug). An adapter must also change nothing when it raises.
 
 Examples:
+    >>> from datetime import date
     >>> p = Participant(ndis_number="430000001", name="Citizen", date_of_birth=date(1990, 1, 2))
     >>> p.matches(Participant(ndis_number="430000001", name="CITIZEN",
     ...                       date_of_birth=date(1990, 1, 2)))
@@ -18,16 +20,18 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
-from typing import ClassVar, Protocol
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .bookings import BookingRequest, ServiceBooking
-from .errors import NdisRulesError
+from .errors import (
+    BookingNotFound,
+    GatewayError,
+    GatewayPayloadError,
+    GatewayRefused,
+    GatewayTimeout,
+    GatewayUnavailable,
+)
 from .models import IsoDate
-from .money import Money
+from .ports import ProdaGateway
 
 __all__ = [
     "BookingNotFound",
@@ -84,86 +88,3 @@ class ProdaPlan(_Model):
         if self.end_inclusive < self.start:
             raise ValueError(f"end_inclusive {self.end_inclusive} is before start {self.start}")
         return self
-
-
-class GatewayError(NdisRulesError, RuntimeError):
-    """A PRODA gateway call failed; nothing was changed. ``transient`` errors may be retried."""
-
-    transient: ClassVar[bool] = False
-
-
-class GatewayTimeout(GatewayError, TimeoutError):
-    """The gateway did not answer in time (may be retried)."""
-
-    transient: ClassVar[bool] = True
-
-
-class GatewayUnavailable(GatewayError, ConnectionError):
-    """The gateway could not be reached (may be retried)."""
-
-    transient: ClassVar[bool] = True
-
-
-class GatewayRefused(GatewayError):
-    """PRODA refused the call, with its reason (e.g. "date of birth does not match")."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-class GatewayPayloadError(GatewayError, ValueError):
-    """The gateway answered with something that is not what the call returns (not JSON, or a
-    field that cannot be mapped, named in the message). Not retried: the call may have taken
-    effect, so look before repeating it."""
-
-
-class BookingNotFound(GatewayError, LookupError):
-    """No booking with that id in PRODA."""
-
-    def __init__(self, booking_id: str) -> None:
-        self.booking_id = booking_id
-        super().__init__(f"no service booking {booking_id!r} in PRODA")
-
-
-class ProdaGateway(Protocol):
-    """PRODA service bookings, through a registration such as HICAPS/LanternPay.
-
-    Every method raises a :class:`GatewayError` on failure and then has changed nothing.
-    """
-
-    def find_plan(self, participant: Participant) -> ProdaPlan:
-        """The participant's current plan; :class:`GatewayRefused` when the NDIS number, name or
-        date of birth does not match, or PRODA holds no plan."""
-        ...
-
-    def create_booking(
-        self, request: BookingRequest, *, idempotency_key: str | None = None
-    ) -> ServiceBooking:
-        """Create a booking for a request; the answer is usually ``pending`` (``INPR``).
-
-        With an ``idempotency_key`` already used by an earlier create, nothing new is made: the
-        answer is the booking that create made, with ``replayed`` set. The answer holds only what
-        PRODA knows (see :func:`~ndis_rules.bookings.booking_from_proda`)."""
-        ...
-
-    def refresh_booking(self, booking_id: str) -> ServiceBooking:
-        """The booking's current state in PRODA."""
-        ...
-
-    def update_end_date(self, booking_id: str, end_inclusive: date) -> ServiceBooking:
-        """Move a booking's end date (later: an extension; earlier: ending it early)."""
-        ...
-
-    def update_amount(self, booking_id: str, amount: Money) -> ServiceBooking:
-        """Change the amount of a category-level booking (PRODA refuses it for a booking of a
-        support item: end it and make a new one instead)."""
-        ...
-
-    def end_booking(self, booking_id: str) -> ServiceBooking:
-        """Delete an unused booking (``DELE``); refused when it has payment requests."""
-        ...
-
-    def list_bookings(self, participant: Participant) -> Sequence[ServiceBooking]:
-        """Every booking PRODA holds for the participant, made through this registration."""
-        ...

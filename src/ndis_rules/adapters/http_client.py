@@ -33,43 +33,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 try:
     import httpx
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("the HTTP adapters need httpx: pip install 'ndis-rules[http]'") from exc
 
+from ..errors import HttpFailure
 from ..files.documents import dumps_exact, loads_exact
 
 __all__ = ["HttpClient", "HttpFailure", "HttpSettings", "RateLimiter", "Reply"]
-
-FailureKind = Literal["timeout", "unavailable", "status", "payload"]
-
-
-class HttpFailure(Exception):
-    """A request failed: ``kind`` is ``timeout``, ``unavailable`` (refused, dropped, reset),
-    ``status`` (an HTTP error status, with ``status`` and the server's ``reason``) or ``payload``
-    (the body is not the JSON expected). ``attempts`` counts the tries made. Internal to the
-    adapters, which turn it into their port's errors."""
-
-    def __init__(
-        self,
-        kind: FailureKind,
-        message: str,
-        *,
-        status: int | None = None,
-        reason: str | None = None,
-        retry_after: float | None = None,
-        attempts: int = 1,
-    ) -> None:
-        self.kind = kind
-        self.status = status
-        self.reason = reason
-        self.retry_after = retry_after
-        self.attempts = attempts
-        super().__init__(message)
-
 
 @dataclass(frozen=True, slots=True)
 class Reply:

@@ -10,7 +10,7 @@ Idempotency keys are kept in the file, so two runs that create the same request 
 booking. Money is stored as
 ``"123.45"`` strings and dates as ISO ``YYYY-MM-DD``. An unreadable file, or one with a
 top-level key the store does not write (a misspelt ``"booking"``), is a
-:class:`~ndis_rules.proda.GatewayError`, never an empty store; a failed write is
+:class:`~ndis_rules.errors.GatewayError`, never an empty store; a failed write is
 :class:`GatewayUnavailable`.
 
 Examples:

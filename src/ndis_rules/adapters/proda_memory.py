@@ -22,7 +22,7 @@ Examples:
     >>> gw.find_plan(p)
     Traceback (most recent call last):
     ...
-    ndis_rules.proda.GatewayTimeout: find_plan timed out (scripted)
+    ndis_rules.errors.GatewayTimeout: find_plan timed out (scripted)
     >>> gw.find_plan(p).end_inclusive, gw.calls["find_plan"]
     (datetime.date(2026, 6, 30), 2)
 """

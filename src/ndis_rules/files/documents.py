@@ -49,7 +49,7 @@ def loads_exact(text: str | bytes) -> Any:
         >>> loads_exact('[NaN]')
         Traceback (most recent call last):
         ...
-        ndis_rules.parsing.ParseError: NaN is not a number JSON allows
+        ndis_rules.errors.ParseError: NaN is not a number JSON allows
     """
     if isinstance(text, bytes):
         text = text.decode("utf-8")

@@ -8,22 +8,13 @@ from collections.abc import Iterable
 
 from pydantic import ValidationError
 
-from ..errors import InputError, input_error_from
+from ..errors import InputError, NewPlanNotMerged, StaleChangeSet, input_error_from
 from ..models import CategoryBudget, Contract, ManagementType
 from .changes import CONFLICT_CODES, ChangeSet
 from .conflicts import ApplyRefused, UnacceptedConflicts
 from .totals import _delivered_of
 
 __all__ = ["NewPlanNotMerged", "StaleChangeSet", "apply"]
-
-
-class StaleChangeSet(ApplyRefused):
-    """The change set was built for another contract or another version of it: preview again."""
-
-
-class NewPlanNotMerged(ApplyRefused):
-    """The change set is a ``NEW_PLAN`` (reassessment): it is never merged into the old contract;
-    create a new contract from the plan with :func:`new_contract_from_plan`."""
 
 
 def _accepted(change_set: ChangeSet, accept: Iterable[str]) -> set[str]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Final
 
-from ..errors import NdisRulesError
+from ..errors import ApplyRefused, UnacceptedConflicts
 from ..models import (
     CategoryBudget,
     Contract,
@@ -33,23 +33,6 @@ from .funding import _component, _normal, _sorted_periods
 __all__ = ["ApplyRefused", "UnacceptedConflicts", "plan_period_conflicts"]
 
 _ONE_DAY: Final = timedelta(days=1)
-
-
-class ApplyRefused(NdisRulesError, ValueError):
-    """:func:`apply` refused the change set; the contract is unchanged."""
-
-
-class UnacceptedConflicts(ApplyRefused):
-    """Conflicts the caller did not accept; ``conflicts`` lists them."""
-
-    def __init__(self, conflicts: Sequence[Conflict]) -> None:
-        self.conflicts = tuple(conflicts)
-        ids = ", ".join(c.id for c in self.conflicts)
-        n = len(self.conflicts)
-        super().__init__(
-            f"apply refused: {n} conflict{'s' if n != 1 else ''} not accepted: {ids}; resolve "
-            "them locally and preview again, or pass their codes or ids in accept="
-        )
 
 
 def _m(amount: Money) -> str:

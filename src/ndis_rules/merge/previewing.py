@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..errors import NdisRulesError
+from ..errors import SyncMismatchError
 from ..models import CategoryBudget, Contract
 from ..money import Money
 from ..pace import PacePlan
@@ -33,10 +33,6 @@ from .matching import (
 from .totals import _active, _delivered_of
 
 __all__ = ["SyncMismatchError", "preview"]
-
-
-class SyncMismatchError(NdisRulesError, ValueError):
-    """The plan belongs to another participant than the contract."""
 
 
 def preview(contract: Contract, plan: PacePlan, today: date) -> ChangeSet:

@@ -5,20 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ..errors import NdisRulesError
+from ..errors import PlanSelectionError
 from ..pace import PacePlan
 
 __all__ = ["PlanSelectionError", "select_plan"]
-
-
-class PlanSelectionError(NdisRulesError, LookupError):
-    """No plan, or several, matched the selection; ``candidates`` lists the plans considered as
-    ``"<plan id> <start>..<end_inclusive> <status>"``."""
-
-    def __init__(self, message: str, candidates: Sequence[str]) -> None:
-        self.candidates = tuple(candidates)
-        listed = "; ".join(self.candidates) if self.candidates else "none"
-        super().__init__(f"{message}; candidates: {listed}")
 
 
 def _describe_plan(p: PacePlan) -> str:

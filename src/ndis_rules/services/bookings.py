@@ -573,7 +573,7 @@ def sync_active_plans(
     the batch goes on. Re-running is safe: a booking already made for a request (same key, see
     :attr:`~ndis_rules.bookings.BookingRequest.key`) is refreshed, never made again; the
     contracts are never changed. A gateway error that is not transient (see
-    :class:`~ndis_rules.proda.GatewayError`) is not retried; any exception that is not an
+    :class:`~ndis_rules.errors.GatewayError`) is not retried; any exception that is not an
     :class:`~ndis_rules.errors.NdisRulesError` is a bug and propagates.
 
     Args:
