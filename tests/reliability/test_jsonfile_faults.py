@@ -17,6 +17,7 @@ import pytest
 
 from ndis_rules.adapters import jsonfile_store
 from ndis_rules.adapters.jsonfile_store import JsonFileContractRepository
+from ndis_rules.files import atomic
 from ndis_rules.models import Contract
 from ndis_rules.store_errors import StoreError, StoreUnavailable
 
@@ -92,7 +93,7 @@ def _patch(monkeypatch: pytest.MonkeyPatch, target: str, fake: Callable[..., Any
     if module == "os":
         monkeypatch.setattr(jsonfile_store.os, name, fake)
     elif module == "tempfile":
-        monkeypatch.setattr(jsonfile_store.tempfile, name, fake)
+        monkeypatch.setattr(atomic.tempfile, name, fake)
     else:
         if jsonfile_store.fcntl is None:  # pragma: no cover - not POSIX
             pytest.skip("no fcntl")

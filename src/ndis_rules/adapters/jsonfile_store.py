@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -35,6 +34,7 @@ from ..errors import (
     StoreIntegrityError,
     StoreUnavailable,
 )
+from ..files.atomic import write_atomic
 from ..models import Contract
 from .memory_store import versioned_for_save
 
@@ -113,21 +113,10 @@ class JsonFileContractRepository:
                 contract, expected_version, current.version if current else None
             )
             data = stored.model_dump_json(by_alias=True, indent=2) + "\n"
-            tmp_name: str | None = None
             try:
-                fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=_SUFFIX)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp_name, path)
-                tmp_name = None
+                write_atomic(path, data)
             except OSError as exc:
                 raise StoreUnavailable(f"cannot write {path}: {exc}") from exc
-            finally:
-                if tmp_name is not None:
-                    with contextlib.suppress(OSError):
-                        os.unlink(tmp_name)
         return stored
 
     def ids(self) -> list[str]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -42,6 +41,7 @@ from pydantic import ValidationError
 
 from ..bookings import BookingRequest, ServiceBooking
 from ..errors import input_error_from
+from ..files.atomic import write_atomic
 from ..money import Money
 from ..parsing import json_loads
 from ..proda import GatewayError, GatewayUnavailable, Participant, ProdaGateway, ProdaPlan
@@ -135,15 +135,9 @@ class JsonFileProdaGateway:
         state = {**gateway.to_state(), "revision": revision}
         text = json.dumps(state, indent=2, sort_keys=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            write_atomic(self.path, text)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise GatewayUnavailable(f"{self.path}: cannot write ({exc.strerror})") from None
 
     def _run(self, operation: Callable[[InMemoryProdaGateway], T], *, write: bool = True) -> T:

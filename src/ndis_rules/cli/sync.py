@@ -32,9 +32,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -57,6 +54,7 @@ from ..errors import (
     StoreError,
     input_error_from,
 )
+from ..files.atomic import write_atomic
 from ..files.documents import read_contract, read_data
 from ..merge import (
     CONFLICT_CODES,
@@ -401,23 +399,10 @@ def write_contract_file(contract: Contract, path: str | Path) -> None:
     :class:`InputError` naming the file."""
     target = Path(path)
     data = contract.model_dump_json(by_alias=True, exclude_defaults=True, indent=2) + "\n"
-    tmp: str | None = None
     try:
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-        tmp = None
+        write_atomic(target, data, new_file_mode=0o644)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 # -- the commands --------------------------------------------------------------------------------
