@@ -9,6 +9,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
@@ -17,6 +18,9 @@ from dateutil import tz
 __all__ = ["DEFAULT_ZONE", "FixedClock", "SystemClock"]
 
 DEFAULT_ZONE = "Australia/Sydney"
+
+# An IANA name ("Australia/Perth", "UTC", "Etc/GMT-10"): never a path, which dateutil would open.
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +31,26 @@ class SystemClock:
 
     @classmethod
     def in_zone(cls, name: str = DEFAULT_ZONE) -> SystemClock:
-        """The clock of an IANA zone such as ``Australia/Perth``."""
-        zone = tz.gettz(name)
+        """The clock of an IANA zone such as ``Australia/Perth``; ``ValueError`` for any other
+        text (a path, an empty name, a zone the system does not know).
+
+        Examples:
+            >>> SystemClock.in_zone("/etc/passwd")
+            Traceback (most recent call last):
+            ...
+            ValueError: unknown time zone '/etc/passwd' (expected an IANA name such as ...)
+        """
+        zone: tzinfo | None = None
+        if len(name) <= 64 and _ZONE_NAME.fullmatch(name):
+            try:
+                zone = tz.gettz(name)
+            except (ValueError, OSError):  # a file that is not a zone
+                zone = None
         if zone is None:
-            raise ValueError(f"unknown time zone {name!r}")
+            shown = name if len(name) <= 64 else name[:61] + "..."
+            raise ValueError(
+                f"unknown time zone {shown!r} (expected an IANA name such as Australia/Perth)"
+            )
         return cls(zone)
 
     def today(self) -> date:

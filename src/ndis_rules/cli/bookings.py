@@ -38,7 +38,6 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..adapters.clock import DEFAULT_ZONE, SystemClock
 from ..adapters.proda_jsonfile import JsonFileProdaGateway
 from ..bookings import (
     BookingPlan,
@@ -52,7 +51,7 @@ from ..files.documents import read_contract, read_data
 from ..models import Contract, IsoDate
 from ..proda import Participant, ProdaPlan
 from ..services.bookings import ParticipantResult, SyncProgress, SyncReport, sync_active_plans
-from .common import iso_date as _date
+from .common import add_today_options, today_from
 
 __all__ = [
     "ParticipantEntry",
@@ -444,7 +443,7 @@ def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     gateway_path = Path(args.gateway)
     _check_gateway_file(gateway_path)
     gateway = JsonFileProdaGateway(gateway_path)
-    today: date = args.today if args.today is not None else _system_today(args.zone)
+    today: date = today_from(args)
 
     # JSON output keeps stdout for the one document: progress goes to stderr then.
     display = ProgressDisplay(sys.stderr if args.format == "json" else out)
@@ -484,16 +483,6 @@ def _store_ids(report: SyncReport, contracts: Mapping[str, tuple[Path, Contract]
             write_contract_file(booked, path)
 
 
-def _system_today(zone: str) -> date:
-    try:
-        return SystemClock.in_zone(zone).today()
-    except ValueError as exc:
-        raise InputError(str(exc), source="--zone") from None
-
-
-# -- registration --------------------------------------------------------------------------------
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``bookings plan`` and ``bookings sync`` to the ``ndis-rules`` subcommands."""
     b = sub.add_parser("bookings", help="PRODA service bookings of legacy (non-PACE) plans")
@@ -517,8 +506,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         required=True,
         help="JSON PRODA store file (an offline stand-in for a real gateway; updated in place)",
     )
-    s.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
-    s.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    add_today_options(s)
     s.add_argument(
         "--retries",
         type=_retries,

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from .. import __version__
-from ..adapters.clock import DEFAULT_ZONE
 from ..bpr import BprResult, BprRow, split_row_at, write_bpr
 from ..catalogue import (
     OPEN_END,
@@ -63,8 +62,8 @@ from ..services.scaleout import (
     load_catalogue_context,
     merge_reports,
 )
+from .common import add_today_options, today_from
 from .common import iso_date as _date
-from .common import today_from
 
 __all__ = [
     "CSV_COLUMNS",
@@ -640,8 +639,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="public holidays of --state from the 'holidays' package (extra: holidays)",
     )
     k.add_argument("--settings", help="settings JSON file (default: the default settings)")
-    k.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
-    k.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    add_today_options(k)
     k.add_argument("--format", default="table", choices=["table", "json", "csv"])
     k.add_argument("--explain", action="store_true", help="include each line's rule trace")
     k.add_argument(
@@ -667,8 +665,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "rows that are not errors, one row per plan or funding-period part",
     )
     w.add_argument("--settings", help="settings JSON file for that validation")
-    w.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
-    w.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    add_today_options(w)
     w.set_defaults(handler=_cmd_write)
 
     g = sub.add_parser("catalogue", help="the NDIS Support Catalogue")

@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import __version__
-from ..adapters.clock import DEFAULT_ZONE
 from ..codes import FAMILIES, registry, severity_changes
 from ..errors import InputError, NdisRulesError
 from ..files.documents import read_contract, read_invoices, read_settings
 from ..models import Settings
 from ..outcomes import InvoiceDecision
 from ..rules import evaluate_batch
-from .common import iso_date as _date
-from .common import today_from
+from .common import add_today_options, check_zone, today_from
 
 __all__ = ["main"]
 
@@ -156,8 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--invoice", required=True, help='invoice JSON file: one, a list, or {"invoices": [...]}'
     )
-    v.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
-    v.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    add_today_options(v)
     v.add_argument(
         "--channel",
         default="service_entry",
@@ -212,6 +209,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_INPUT
     handler: Handler = args.handler
     try:
+        check_zone(args)  # an unknown --zone is bad input before anything is read
         return handler(args, out)
     except InputError as exc:
         sys.stderr.write(f"ndis-rules: error: {exc}\n")

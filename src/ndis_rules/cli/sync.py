@@ -39,7 +39,6 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..adapters.clock import DEFAULT_ZONE, SystemClock
 from ..adapters.pace_jsondir import JsonDirPaceSource
 from ..adapters.sqlite_store import SqliteContractRepository
 from ..errors import (
@@ -75,6 +74,7 @@ from ..merge import (
 from ..models import Contract, FundingPeriod
 from ..pace import PacePlan, ParticipantRef
 from ..services.sync import sync_apply
+from .common import add_today_options, today_from
 from .common import iso_date as _date
 
 __all__ = [
@@ -337,13 +337,7 @@ def _select(plans: Sequence[PacePlan], args: argparse.Namespace, today: date) ->
 
 
 def _today(args: argparse.Namespace) -> date:
-    if args.today is not None:
-        today: date = args.today
-        return today
-    try:
-        return SystemClock.in_zone(args.zone).today()
-    except ValueError as exc:
-        raise InputError(str(exc), source="--zone") from None
+    return today_from(args)
 
 
 def _check_accept(change_set: ChangeSet, accept: Sequence[str]) -> None:
@@ -599,10 +593,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--plan-id", metavar="ID", help="sync the plan with this PACE plan id")
     which.add_argument("--on", type=_date, metavar="DATE", help="sync the plan covering this date")
-    p.add_argument(
-        "--today", type=_date, metavar="DATE", help="today's date (default: now in --zone)"
-    )
-    p.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    add_today_options(p, metavar="DATE")
     p.add_argument(
         "--accept",
         action="append",
