@@ -4,7 +4,7 @@ JSON store's atomic writes. A failing call never changes anything."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from ndis_rules.adapters.proda_jsonfile import JsonFileProdaGateway
 from ndis_rules.adapters.proda_memory import InMemoryProdaGateway
 from ndis_rules.errors import NdisRulesError
 from ndis_rules.money import Money
+from ndis_rules.ports import ProdaGateway
 from ndis_rules.proda import (
     BookingNotFound,
     GatewayError,
@@ -24,6 +25,7 @@ from ndis_rules.proda import (
     GatewayUnavailable,
     Participant,
 )
+from ndis_rules.testing.contracts import ProdaEntry, ProdaGatewayContract
 
 P1 = participant(1)
 
@@ -321,3 +323,26 @@ def test_no_plan_in_proda() -> None:
         gw.find_plan(P1)
     with pytest.raises(GatewayRefused, match="no active plan"):
         gw.create_booking(request())
+
+
+# -- the shipped contract suite (ndis_rules.testing.contracts) over both adapters -----------------
+class TestInMemoryGatewayContract(ProdaGatewayContract):
+    def make_gateway(self, tmp_path: Path, participants: Sequence[ProdaEntry]) -> ProdaGateway:
+        return InMemoryProdaGateway(participants)
+
+    def state(self, gateway: Any) -> object:
+        return gateway.to_state()
+
+
+class TestJsonFileGatewayContract(ProdaGatewayContract):
+    def make_gateway(self, tmp_path: Path, participants: Sequence[ProdaEntry]) -> ProdaGateway:
+        gw = JsonFileProdaGateway(tmp_path / "store" / "proda.json")
+        for who, plan in participants:
+            gw.register(who, plan)
+        return gw
+
+    def reopen(self, gateway: ProdaGateway, tmp_path: Path) -> ProdaGateway:
+        return JsonFileProdaGateway(tmp_path / "store" / "proda.json")
+
+    def state(self, gateway: Any) -> object:
+        return gateway.path.read_bytes()
