@@ -57,6 +57,7 @@ from .itemchecks import CatalogueContext
 from .models import CORE_CATEGORIES, ClaimLine, Contract, Invoice, ManagementType, Settings
 from .money import Money
 from .outcomes import Draw, LineDecision, Outcome, Severity, outcome_of
+from .periods import checked_day
 from .rules import evaluate_batch
 
 __getattr__ = forward("ndis_rules.files.contracts", ("load_contracts",))
@@ -385,6 +386,7 @@ class ClaimsBook:
         explain: bool = False,
     ) -> ClaimsReport:
         """Validate the rows of a BPR file; see :func:`check_claims`."""
+        as_of = checked_day(as_of, "as_of")
         n = len(results)
         outcomes: list[RowOutcome | None] = [None] * n
         work: dict[str, _ContractWork] = {}

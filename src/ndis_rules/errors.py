@@ -47,6 +47,7 @@ __all__ = [
     "InputError",
     "ItemNotFoundError",
     "LifecycleError",
+    "MissingExtra",
     "NdisRulesError",
     "NewPlanNotMerged",
     "ParseError",
@@ -245,6 +246,12 @@ class LifecycleError(NdisRulesError, ValueError):
 class BookRefused(NdisRulesError, ValueError):
     """The book refuses an operation as asked (a stale change set, an unknown line, a folder
     that is not fresh); nothing was written."""
+
+
+# -- the environment ---------------------------------------------------------------------------
+class MissingExtra(NdisRulesError, ImportError):
+    """An optional extra is not installed (``xlsx`` for workbooks, ``holidays`` for public
+    holidays); the message says what to install. Still an ``ImportError``, as before."""
 
 
 # -- files: BPR and catalogue -------------------------------------------------------------------

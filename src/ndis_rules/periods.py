@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, TypeVar
 
+from .errors import InputError, ParseError
 from .money import Money, allocate
+from .parsing import check_date_bounds
 from .ports import PeriodLike
 
 __all__ = [
@@ -29,6 +31,8 @@ __all__ = [
     "PeriodLike",
     "PeriodStatus",
     "available_in_period",
+    "check_day",
+    "checked_day",
     "find_gaps",
     "find_overlaps",
     "period_status",
@@ -38,6 +42,44 @@ __all__ = [
 
 PeriodStatus = Literal["pending", "active", "expired"]
 _DAY = timedelta(days=1)
+
+
+def check_day(value: object, what: str = "date") -> date:
+    """``value`` when it is a day within :data:`ndis_rules.parsing.MIN_DATE` ..
+    :data:`~ndis_rules.parsing.MAX_DATE`; ``ValueError`` naming ``what`` for a ``datetime`` (a
+    date and a time is not a day), any other type, or a day out of bounds (so date arithmetic,
+    a day after or two years before, never overflows). The value is not quoted (it may be a
+    date of birth).
+
+    Examples:
+        >>> check_day(date(2025, 7, 1))
+        datetime.date(2025, 7, 1)
+        >>> check_day(date(9999, 12, 31), "as_of")
+        Traceback (most recent call last):
+        ...
+        ValueError: as_of: the date is out of range: dates from 1900-01-01 to 2100-12-31 only
+        >>> check_day(datetime(2025, 7, 1, 9, 30), "as_of")
+        Traceback (most recent call last):
+        ...
+        ValueError: as_of: expected a date, got a date and time
+    """
+    if isinstance(value, datetime):
+        raise ValueError(f"{what}: expected a date, got a date and time")
+    if not isinstance(value, date):
+        raise ValueError(f"{what}: expected a date, got {type(value).__name__}")
+    try:
+        return check_date_bounds(value)
+    except ParseError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def checked_day(value: object, what: str) -> date:
+    """:func:`check_day` for an argument of the public API: :class:`InputError` when it is not
+    a day in bounds (a ``datetime`` passed where a date is expected, a year 9999)."""
+    try:
+        return check_day(value, what)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True, order=True)

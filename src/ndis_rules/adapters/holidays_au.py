@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Final
 
 from ..catalogue import STATES
+from ..errors import MissingExtra
 
 __all__ = ["HolidaysAuCalendar"]
 
@@ -43,7 +44,7 @@ class HolidaysAuCalendar:
         try:
             import holidays
         except ImportError as exc:
-            raise ImportError(_INSTALL_HINT) from exc
+            raise MissingExtra(_INSTALL_HINT) from exc
         self._module: ModuleType = holidays
         self._observed = observed
         self._cache: dict[tuple[str, int], frozenset[date]] = {}

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from ..adapters.book_sqlite import SqliteBookStore
-from ..adapters.clock import DEFAULT_ZONE
 from ..book import BudgetRow, LineKey, digest
 from ..catalogue import STATES, normalise_region
 from ..daytypes import HolidayCalendar, NoHolidays
@@ -35,8 +34,8 @@ from ..models import Settings
 from ..money import Money
 from ..pace import PacePlan
 from ..services.book import Book, CheckOutcome
+from .common import add_today_options, today_from
 from .common import iso_date as _date
-from .common import today_from
 
 __all__ = ["format_report_table", "register"]
 
@@ -416,8 +415,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- the parser ---------------------------------------------------------------------------------
 def _today_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--today", type=_date, help="today's date (default: now in --zone)")
-    p.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    add_today_options(p)
 
 
 def _catalogue_args(p: argparse.ArgumentParser) -> None:

@@ -1,18 +1,22 @@
 """The ``ndis-rules`` command line: a thin shell over the public API.
 
 Exit codes: 0 no error line (or every scenario passed), 1 any error line (or a scenario failed),
-2 bad input or usage (the message names the file, the field path and the problem).
+2 bad input, usage, or any other failure of the run: one ``ndis-rules: error:`` line on stderr
+naming the file, the field path and the problem, never a traceback (a last-resort handler turns
+an unexpected exception into that line too, without its text); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO, cast
 
 from .. import __version__
 from ..codes import FAMILIES, registry, severity_changes
@@ -25,7 +29,7 @@ from .common import add_today_options, check_zone, today_from
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
@@ -140,14 +144,27 @@ def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``ndis-rules: error:`` line (exit 2), like
+    every other failure of the command line; ``--help`` still prints the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("ndis-rules").strip()
+        where = f"{command}: " if command else ""
+        hint = f"ndis-rules {command} --help" if command else "ndis-rules --help"
+        self.exit(EXIT_INPUT, f"ndis-rules: error: {where}{message} (see {hint})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ndis-rules",
         description="Validate NDIS claims against plan budgets and funding periods.",
     )
     parser.add_argument("--version", action="version", version=f"ndis-rules {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(  # type: ignore[assignment]
+        dest="command", required=True
+    )
 
     v = sub.add_parser("validate", help="validate invoices against a service contract")
     v.add_argument("--contract", required=True, help="contract JSON (or YAML) file")
@@ -199,24 +216,118 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 
 
+def _error(message: str) -> None:
+    """Write the one error line; a stderr that cannot take it changes nothing."""
+    try:
+        sys.stderr.write(f"ndis-rules: error: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # pragma: no cover - stderr closed or full
+        pass
+
+
+def _silence(out: TextIO) -> None:
+    """After the output failed (a full device, a closed pipe), point the standard output at
+    the null device so the interpreter's final flush does not fail again with a traceback."""
+    if out is not sys.stdout:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - no file descriptor behind stdout
+        pass
+
+
+class _OutputFailed(Exception):
+    """Writing the command's output failed (a full device, a closed pipe)."""
+
+    def __init__(self, cause: OSError) -> None:
+        self.cause = cause
+        super().__init__(cause.strerror or type(cause).__name__)
+
+
+class _Output(io.TextIOBase):
+    """The output stream as the handlers see it: a failed write or flush is told apart from
+    any other ``OSError`` of the run (a file that cannot be read is not the output)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self._stream.isatty())
+        except (AttributeError, ValueError):
+            return False
+
+    def writable(self) -> bool:
+        return True
+
+
+def _last_resort(exc: Exception) -> str:
+    """The one line for an exception no command turned into a typed error: its kind only,
+    never its text (which may hold a value from a file, a name or a date of birth)."""
+    if isinstance(exc, RecursionError):
+        return "an input is nested too deeply to be read"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"the run failed: {exc.strerror or type(exc).__name__}{where}"
+    return (
+        f"internal error ({type(exc).__name__}): the run stopped; please report it with the "
+        "command you ran"
+    )
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code: 0 clean, 1 some line is an error, 2 bad
+    input or any failure of the run (one ``ndis-rules: error:`` line on stderr, never a
+    traceback), 130 interrupted (Ctrl-C)."""
     out = out or sys.stdout
+    output = _Output(out)
+    try:
+        code = _run(argv, cast(TextIO, output))
+        output.flush()  # a full device fails here, not at the interpreter's exit
+        return code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except InputError as exc:
+        _error(str(exc))
+        return EXIT_INPUT
+    except NdisRulesError as exc:
+        _error(str(exc))
+        return EXIT_INPUT
+    except _OutputFailed as exc:  # the output could not be written (a full device, a pipe)
+        _error(f"cannot write the output: {exc}")
+        _silence(out)
+        return EXIT_INPUT
+    except Exception as exc:  # the last resort: never a traceback, never exit 1
+        _error(_last_resort(exc))
+        return EXIT_INPUT
+
+
+def _run(argv: Sequence[str] | None, out: TextIO) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed the usage message
+    except SystemExit as exc:  # argparse already printed its message (or --help, --version)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_INPUT
     handler: Handler = args.handler
-    try:
-        check_zone(args)  # an unknown --zone is bad input before anything is read
-        return handler(args, out)
-    except InputError as exc:
-        sys.stderr.write(f"ndis-rules: error: {exc}\n")
-        return EXIT_INPUT
-    except NdisRulesError as exc:
-        sys.stderr.write(f"ndis-rules: error: {exc}\n")
-        return EXIT_INPUT
+    check_zone(args)  # an unknown --zone is bad input before anything is read
+    return handler(args, out)
 
 
 from .bookings import register as _register_bookings  # noqa: E402

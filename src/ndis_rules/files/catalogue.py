@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..catalogue import XLSX_SHEETS, Catalogue, CatalogueError, CatalogueItem, items_from_records
 from ..editions import CatalogueSet, edition_of
+from ..errors import MissingExtra
 
 __all__ = ["detect_and_load", "load_csv", "load_editions", "load_xlsx"]
 
@@ -59,12 +60,12 @@ def load_xlsx(
 
     Raises:
         CatalogueError: the file or a sheet cannot be read, or rows are broken.
-        ImportError: openpyxl is not installed.
+        MissingExtra: openpyxl is not installed (an ``ImportError``).
     """
     try:
         import openpyxl
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
+    except ImportError as exc:  # the extra "xlsx" is not installed
+        raise MissingExtra(
             "reading an XLSX catalogue needs openpyxl: pip install 'ndis-rules[xlsx]' "
             "(or export the sheet as CSV and use load_csv)"
         ) from exc

@@ -197,6 +197,13 @@ def load_yaml_or_json(text: str, source: str) -> Any:
         raise InputError(
             f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", source=source
         ) from None
+    except (ValueError, ArithmeticError):  # a value the YAML constructors refuse
+        # e.g. an unquoted impossible date (2025-02-30); the value is not quoted
+        raise InputError(
+            "not valid YAML: a value that cannot be read (an impossible date? quote it, or "
+            "write a real date as YYYY-MM-DD)",
+            source=source,
+        ) from None
 
 
 @functools.cache

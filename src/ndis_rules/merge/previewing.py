@@ -10,6 +10,7 @@ from ..errors import SyncMismatchError
 from ..models import CategoryBudget, Contract
 from ..money import Money
 from ..pace import PacePlan
+from ..periods import checked_day
 from .changes import BudgetChange, BudgetKind, ChangeSet, Conflict, FieldChange, PlanFields, _text
 from .conflicts import (
     _budget_conflicts,
@@ -52,6 +53,7 @@ def preview(contract: Contract, plan: PacePlan, today: date) -> ChangeSet:
     Raises:
         SyncMismatchError: the plan is another participant's.
     """
+    today = checked_day(today, "today")
     base: dict[str, Any] = {
         "contract_id": contract.id,
         "contract_version": contract.version,

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..itemchecks import CatalogueContext
 from ..models import Channel, Contract, Invoice, ProcessingMode, Settings
 from ..outcomes import Action, Finding, InvoiceDecision, outcome_of
+from ..periods import checked_day
 from .claimchecks import invoice_key
 from .context import EvalContext, InvoiceAction, Seen
 from .lines import evaluate_line
@@ -138,6 +139,7 @@ def evaluate_batch(
     with one decision per line in order. Business outcomes never raise; a malformed argument
     raises :class:`InputError`.
     """
+    as_of = checked_day(as_of, "as_of")
     settings = settings or Settings()
     mode = _check_mode(channel, mode)
     prepared = contract if isinstance(contract, PreparedContract) else prepare(contract)
