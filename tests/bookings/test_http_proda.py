@@ -5,16 +5,17 @@ retried, and no other POST ever is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
-import test_proda_gateways as suite
 from booking_support import PLAN_END, participant, proda_plan, request
 
 from ndis_rules.adapters.http_client import HttpSettings
 from ndis_rules.adapters.http_proda import HttpProdaGateway
+from ndis_rules.ports import ProdaGateway
 from ndis_rules.proda import (
     BookingNotFound,
     GatewayPayloadError,
@@ -22,6 +23,7 @@ from ndis_rules.proda import (
     GatewayTimeout,
     GatewayUnavailable,
 )
+from ndis_rules.testing.contracts import ProdaEntry, ProdaGatewayContract
 from ndis_rules.testing.http_gateway import LocalGateway
 
 P1 = participant(1)
@@ -58,18 +60,19 @@ class _Served:
         self._server.proda.make_inactive(booking_id)
 
 
-class TestHttpGateway(suite.GatewayContract):
-    """The ProdaGateway behaviour suite, run over HTTP."""
+class TestHttpGateway(ProdaGatewayContract):
+    """The shipped ProdaGateway contract suite, run over HTTP."""
 
     @pytest.fixture(autouse=True)
     def _server(self) -> Iterator[None]:
         with LocalGateway(lifetime=60) as server:
-            server.proda.register(P1, proda_plan(P1))
             self.server = server
             yield
 
-    def make(self) -> Any:
-        return _Served(gateway(self.server), self.server)
+    def make_gateway(self, tmp_path: Path, participants: Sequence[ProdaEntry]) -> ProdaGateway:
+        for who, plan in participants:
+            self.server.proda.register(who, plan)
+        return cast(ProdaGateway, _Served(gateway(self.server), self.server))
 
     def state(self, gw: Any) -> object:
         return self.server.proda.to_state()

@@ -5,9 +5,10 @@ except a read timeout of a fraction of a second."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from ndis_rules.errors import (
 )
 from ndis_rules.money import Money
 from ndis_rules.pace import ParticipantRef
+from ndis_rules.ports import PacePlanSource
+from ndis_rules.testing.contracts import PaceEntry, PaceFault, PacePlanSourceContract
 from ndis_rules.testing.http_gateway import LocalGateway
 
 WHO = ParticipantRef(ndis_number="430000001", last_name="Citizen", date_of_birth=date(1990, 1, 31))
@@ -237,3 +240,30 @@ def test_the_server_is_bounded_and_stops_by_itself() -> None:
     assert not server._thread.is_alive()
     with pytest.raises(RuntimeError, match="not running"):
         _ = server.url
+
+
+class TestHttpPaceSourceContract(PacePlanSourceContract):
+    """The shipped PacePlanSource contract suite, run over HTTP against the local gateway."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self) -> Iterator[None]:
+        with LocalGateway(lifetime=60) as gateway:
+            self.server = gateway
+            yield
+
+    def make_source(self, tmp_path: Path, participants: Sequence[PaceEntry]) -> PacePlanSource:
+        for who, plans, authorised in participants:
+            payloads = [p.model_dump(mode="json", exclude_none=True) for p in plans]
+            self.server.add_pace_plans(who, payloads, authorised=authorised)
+        return source(self.server)
+
+    def failing_source(self, tmp_path: Path, fault: PaceFault) -> PacePlanSource:
+        self.server.add_pace_plans(WHO, [PLAN])
+        match fault:
+            case "timeout":
+                self.server.fail(PATH, "slow", times=None, delay=1.0)
+            case "refused":
+                self.server.fail(PATH, "500", times=None)
+            case "payload":
+                self.server.fail(PATH, "malformed", times=None)
+        return source(self.server, timeout=0.3, retries=0)
