@@ -10,6 +10,7 @@ that applies to it, so a new subcommand without a base here fails the test.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -153,6 +154,34 @@ def _sync(command: str) -> Callable[[Path], list[str]]:
     return base
 
 
+def _sync_batch(w: Path) -> list[str]:
+    from ndis_rules.adapters.sqlite_store import SqliteContractRepository
+    from ndis_rules.files.documents import read_contract
+
+    contract = read_contract(_copy(EXAMPLES / "sync" / "contract.json", w))
+    store = SqliteContractRepository(w / "store.sqlite")
+    store.save(contract, None)
+    store.close()
+    people = w / "people.json"
+    people.write_text(
+        json.dumps(
+            [{"ndis_number": "430000001", "last_name": "Citizen", "date_of_birth": "1990-01-31"}]
+        ),
+        encoding="utf-8",
+    )
+    return [
+        "sync",
+        "batch",
+        "--participants",
+        str(people),
+        "--plans",
+        str(_copy(EXAMPLES / "sync" / "plans", w)),
+        "--store",
+        str(w / "store.sqlite"),
+        *TODAY,
+    ]
+
+
 # -- the book: each command after the steps it needs (run here, output ignored) --------------
 BOOK_TODAY = ["--today", "2025-12-01"]
 
@@ -288,6 +317,7 @@ BASES: dict[str, Callable[[Path], list[str]]] = {
     "catalogue lookup": _catalogue_lookup,
     "sync preview": _sync("preview"),
     "sync apply": _sync("apply"),
+    "sync batch": _sync_batch,
     **BOOK_BASES,
 }
 
@@ -386,6 +416,9 @@ def _zone(argv: list[str], work: Path) -> list[str] | None:
 
 
 def _garbage_store(argv: list[str], work: Path) -> list[str] | None:
+    if argv[:2] == ["sync", "batch"]:
+        (work / "store.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
+        return argv
     if argv[0] == "book":
         db = work / "book.db"
         if not db.exists():

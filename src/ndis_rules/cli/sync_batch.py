@@ -210,8 +210,7 @@ def _retries(text: str) -> int:
 
 def register_batch(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``sync batch`` under the ``sync`` command."""
-    from ..adapters.clock import DEFAULT_ZONE
-    from .common import iso_date
+    from .common import add_today_options
 
     b = ssub.add_parser(
         "batch", help="preview (or --apply) every participant's PACE contract against PACE"
@@ -236,8 +235,7 @@ def register_batch(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="CODE",
         help="accept conflicts with this code (or this conflict id); repeatable",
     )
-    b.add_argument("--today", type=iso_date, help="today's date (default: now in --zone)")
-    b.add_argument("--zone", default=DEFAULT_ZONE, help="time zone for today")
+    add_today_options(b)
     b.add_argument(
         "--retries", type=_retries, default=2, help="extra attempts after a PACE timeout"
     )
