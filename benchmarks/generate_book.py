@@ -92,21 +92,33 @@ def contract(i: int, rng: random.Random, provider_abns: list[str], delivered: in
     })
 
 
+#: How many lines of a book are flagged: ``pessimistic`` (about a third: future dates, duplicates,
+#: expired periods without funds), ``realistic`` (service dates up to yesterday and quantities in
+#: quarter hours: few duplicates) and ``clean`` (quantities nearly unique: almost no duplicates).
+MIXES = ("pessimistic", "realistic", "clean")
+
+
 def write_claims(path: Path, participants: int, lines: int, provider_abns: list[str],
-                 rng: random.Random) -> None:
+                 rng: random.Random, mix: str = "pessimistic") -> None:
     items = list(ITEMS)
+    days = 150 if mix == "pessimistic" else (TODAY - START).days
     with path.open("w", encoding="utf-8", newline="") as f:
         f.write(",".join(COLUMNS) + "\r\n")
         for n in range(lines):
             i = rng.randrange(participants)
             item = items[rng.randrange(len(items))]
             _, price = ITEMS[item]
-            day = START + timedelta(days=rng.randrange(0, 150))
+            day = START + timedelta(days=rng.randrange(0, days))
             while day.weekday() >= 5:
-                day += timedelta(days=1)
+                day += timedelta(days=1) if mix == "pessimistic" else -timedelta(days=1)
             provider = provider_abns[(i + rng.randrange(3)) % PROVIDERS]
             ref = f"B{n // 4:07d}"
-            qty = rng.choice(["1", "2", "1.5", "3"])
+            if mix == "pessimistic":
+                qty = rng.choice(["1", "2", "1.5", "3"])
+            elif mix == "realistic":
+                qty = f"{rng.randrange(4, 17) / 4:.2f}"
+            else:
+                qty = f"{rng.randrange(100, 400) / 100:.2f}"
             d = day.strftime("%Y/%m/%d")
             f.write(f"4050000001,{participant(i)},{d},{d},{item},{ref},{qty},,{price},P2,,,,,,"
                     f"{provider}\r\n")
@@ -119,6 +131,8 @@ def main() -> None:
     parser.add_argument("--delivered", type=int, default=20, help="per contract")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--mix", choices=MIXES, default="pessimistic",
+                        help="how many lines are flagged (default: pessimistic, about a third)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -128,7 +142,8 @@ def main() -> None:
     with SqliteContractRepository(store_path) as repo:
         for i in range(args.participants):
             repo.save(contract(i, rng, provider_abns, args.delivered), None)
-    write_claims(args.out / "claims.csv", args.participants, args.lines, provider_abns, rng)
+    write_claims(args.out / "claims.csv", args.participants, args.lines, provider_abns, rng,
+                 args.mix)
     print(f"wrote {store_path} ({args.participants} contracts) and "
           f"{args.out / 'claims.csv'} ({args.lines} lines)")
 

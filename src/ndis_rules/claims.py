@@ -59,6 +59,7 @@ from .money import Money
 from .outcomes import Draw, LineDecision, Outcome, Severity, outcome_of
 from .periods import checked_day
 from .rules import evaluate_batch
+from .rules.fast import FastPathStats
 
 __getattr__ = forward("ndis_rules.files.contracts", ("load_contracts",))
 
@@ -70,9 +71,12 @@ __all__ = [
     "ClaimsBook",
     "ClaimsReport",
     "ClaimsSummary",
+    "FastPathStats",
     "RowNote",
     "RowOutcome",
     "check_claims",
+    "fast_path_default",
+    "set_fast_path_default",
 ]
 
 #: The bulk payment request reader rejected the row (each message names the row and column).
@@ -89,6 +93,22 @@ FILE_CODES: Final[tuple[FileCode, ...]] = (
 )
 
 _CHANNEL: Final = "bulk_import"
+
+#: Whether a check without an explicit ``fast_path`` argument uses the fast path for plain lines
+#: (:mod:`ndis_rules.rules.fast`). The decisions are identical either way; the shell turns it off
+#: with ``NDIS_RULES_FAST_PATH=0`` (to compare, or to rule it out).
+_FAST_PATH_DEFAULT: list[bool] = [True]
+
+
+def set_fast_path_default(enabled: bool) -> None:
+    """Use the fast path (or not) in checks that do not say (see :func:`check_claims`); worker
+    processes started by fork inherit the choice."""
+    _FAST_PATH_DEFAULT[0] = enabled
+
+
+def fast_path_default() -> bool:
+    """Whether checks that do not say use the fast path (on unless turned off)."""
+    return _FAST_PATH_DEFAULT[0]
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -384,9 +404,11 @@ class ClaimsBook:
         settings: Settings | None = None,
         catalogue: CatalogueContext | None = None,
         explain: bool = False,
+        fast_path: bool | FastPathStats | None = None,
     ) -> ClaimsReport:
         """Validate the rows of a BPR file; see :func:`check_claims`."""
         as_of = checked_day(as_of, "as_of")
+        fast: bool | FastPathStats = fast_path_default() if fast_path is None else fast_path
         n = len(results)
         outcomes: list[RowOutcome | None] = [None] * n
         work: dict[str, _ContractWork] = {}
@@ -415,6 +437,7 @@ class ClaimsBook:
                 settings=settings,
                 explain=explain,
                 catalogue=catalogue,
+                fast_path=fast,
             )
             for iw, decision in zip(batch, decisions, strict=True):
                 for index, ld in zip(iw.rows, decision.lines, strict=True):
@@ -621,6 +644,7 @@ def check_claims(
     settings: Settings | None = None,
     catalogue: CatalogueContext | None = None,
     explain: bool = False,
+    fast_path: bool | FastPathStats | None = None,
 ) -> ClaimsReport:
     """Validate every row of a bulk payment request against the participants' contracts.
 
@@ -632,6 +656,10 @@ def check_claims(
             ``bulk_import`` channel).
         catalogue: the Support Catalogue, region and holidays, for the section 8 checks.
         explain: keep each line's rule trace.
+        fast_path: decide plain lines on the fast path (:mod:`ndis_rules.rules.fast`), the
+            others with the exact engine, in file order: the report is identical either way.
+            ``None``: :func:`fast_path_default` (on). A :class:`FastPathStats` turns it on and
+            counts the lines it decided.
 
     Returns:
         One :class:`RowOutcome` per result, in the same order, and the summary.
@@ -641,5 +669,10 @@ def check_claims(
     """
     with gc_paused():
         return ClaimsBook(contracts).check(
-            results, as_of=as_of, settings=settings, catalogue=catalogue, explain=explain
+            results,
+            as_of=as_of,
+            settings=settings,
+            catalogue=catalogue,
+            explain=explain,
+            fast_path=fast_path,
         )

@@ -121,6 +121,7 @@ NOT_CODES: dict[str, str] = {
     "CAPACITY_BUILDING": "a PACE support type (pace.SupportType)",
     "NOT_SYNCHRONISED": "a constant's name forwarded from an old import path (booking_sync.py)",
     "PLAN_MANAGED": "a PRODA booking type as a gateway names it (adapters.quickclaim)",
+    "NDIS_RULES_FAST_PATH": "an environment variable of the claims check (cli/claims.py)",
     **dict.fromkeys(
         (name for name in NDIA_CATEGORY_CODES if "_" in name),
         "an NDIA support category name a payload may use (pace.py)",

@@ -25,6 +25,7 @@ import csv
 import dataclasses
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -46,6 +47,7 @@ from ..claims import (
     ClaimsReport,
     RowOutcome,
     check_claims,
+    set_fast_path_default,
 )
 from ..editions import CatalogueSet
 from ..errors import InputError
@@ -281,7 +283,17 @@ def _check_with_workers(
     )
 
 
+#: Set to ``0`` to check every line with the exact engine (the fast path for plain lines is on
+#: otherwise; the report is identical either way).
+FAST_PATH_ENV: Final = "NDIS_RULES_FAST_PATH"
+
+
+def _apply_fast_path_env() -> None:
+    set_fast_path_default(os.environ.get(FAST_PATH_ENV, "1").strip() != "0")
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    _apply_fast_path_env()
     if args.format in ("table", "csv") and not args.explain:
         return _check_streamed(args, out)
     if args.workers > 1:

@@ -20,6 +20,7 @@ from ..outcomes import Action, Finding, InvoiceDecision, outcome_of
 from ..periods import checked_day
 from .claimchecks import invoice_key
 from .context import EvalContext, InvoiceAction, Seen
+from .fast import FastPath, FastPathStats
 from .lines import evaluate_line
 from .prepare import PreparedContract, prepare
 
@@ -44,8 +45,18 @@ def _check_mode(channel: Channel, mode: ProcessingMode | None) -> ProcessingMode
     return None
 
 
-def _evaluate_invoice_on(ctx: EvalContext, ledger: Ledger, invoice: Invoice) -> InvoiceDecision:
-    decisions = [evaluate_line(ctx, ledger, invoice, line) for line in invoice.lines]
+def _evaluate_invoice_on(
+    ctx: EvalContext, ledger: Ledger, invoice: Invoice, fast: FastPath | None = None
+) -> InvoiceDecision:
+    if fast is not None and fast.enabled:
+        # plain lines decided by the fast path, the others by the exact engine, in order
+        fast.begin(invoice)
+        decisions = [
+            fast.decide(ledger, invoice, line) or evaluate_line(ctx, ledger, invoice, line)
+            for line in invoice.lines
+        ]
+    else:
+        decisions = [evaluate_line(ctx, ledger, invoice, line) for line in invoice.lines]
     if invoice.number and any(d.outcome != "error" for d in decisions):
         ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
     # In streamline automated mode, a line whose provider is not approved for its item is sent
@@ -131,6 +142,7 @@ def evaluate_batch(
     action: InvoiceAction = "create",
     explain: bool = False,
     catalogue: CatalogueContext | None = None,
+    fast_path: bool | FastPathStats = False,
 ) -> list[InvoiceDecision]:
     """Validate invoices in order against one contract; lines compete for the same money.
 
@@ -138,6 +150,10 @@ def evaluate_batch(
     batches against one contract quickly. Returns one decision per invoice, in input order, each
     with one decision per line in order. Business outcomes never raise; a malformed argument
     raises :class:`InputError`.
+
+    ``fast_path`` (off by default) decides plain lines with integer arithmetic over a compiled
+    contract (:mod:`.fast`) and gives the others to the exact engine, in order: the decisions are
+    identical either way. A :class:`~.fast.FastPathStats` turns it on and counts what it did.
     """
     as_of = checked_day(as_of, "as_of")
     settings = settings or Settings()
@@ -159,4 +175,7 @@ def evaluate_batch(
         oldest=as_of - relativedelta(years=2),
         prepared=prepared,
     )
-    return [_evaluate_invoice_on(ctx, ledger, inv) for inv in invoices]
+    fast: FastPath | None = None
+    if fast_path is not False:
+        fast = FastPath(ctx, fast_path if isinstance(fast_path, FastPathStats) else None)
+    return [_evaluate_invoice_on(ctx, ledger, inv, fast) for inv in invoices]
