@@ -99,8 +99,11 @@ def assert_identical(exact: ClaimsReport, fast: ClaimsReport) -> None:
     assert exact.summary == fast.summary
 
 
+_CLAIMABLE: list[tuple[Any, ...]] = [("plan",), ("plan", "agency", "self"), ("self", "agency")]
+
 ALL_SETTINGS = [
     Settings(
+        claimable_management=_CLAIMABLE[n % 3] if n else ("plan",),
         claims_flexibility=flex,
         rollover=rollover,
         allow_inactive_contracts=inactive,
@@ -109,14 +112,16 @@ ALL_SETTINGS = [
         weekday_weekend_is_warning=weekday,
         duplicate_key=key,
     )
-    for flex, rollover, inactive, overdraw, price, weekday, key in product(
-        (False, True),
-        (True, False),
-        (False, True),
-        (False, True),
-        (False, True),
-        (False, True),
-        ("client_provider_invoice", "provider_invoice"),
+    for n, (flex, rollover, inactive, overdraw, price, weekday, key) in enumerate(
+        product(
+            (False, True),
+            (True, False),
+            (False, True),
+            (False, True),
+            (False, True),
+            (False, True),
+            ("client_provider_invoice", "provider_invoice"),
+        )
     )
 ]
 
@@ -200,6 +205,7 @@ def _all_settings() -> st.SearchStrategy[Settings]:
         price_limit_is_error=st.booleans(),
         weekday_weekend_is_warning=st.booleans(),
         duplicate_key=st.sampled_from(["client_provider_invoice", "provider_invoice"]),
+        claimable_management=st.sampled_from(_CLAIMABLE),
     )
 
 

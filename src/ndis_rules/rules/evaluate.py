@@ -16,7 +16,7 @@ from ..codes import CODES, render
 from ..errors import InputError
 from ..itemchecks import CatalogueContext
 from ..models import Channel, Contract, Invoice, ProcessingMode, Settings
-from ..outcomes import Action, Finding, InvoiceDecision, outcome_of
+from ..outcomes import Action, Finding, InvoiceDecision, LineDecision, outcome_of
 from ..periods import checked_day
 from .claimchecks import invoice_key
 from .context import EvalContext, InvoiceAction, Seen
@@ -32,6 +32,11 @@ def _approved_provider(prepared: PreparedContract | None, provider: str, item: s
     if provider in prepared.index.providers_on_contract:
         return True
     return (provider, item.strip()) in prepared.paid_items
+
+
+def _with_action(decision: LineDecision, action: Action) -> LineDecision:
+    """The decision with ``action`` (itself when it has it already: most lines)."""
+    return decision if decision.action == action else replace(decision, action=action)
 
 
 def _check_mode(channel: Channel, mode: ProcessingMode | None) -> ProcessingMode | None:
@@ -83,9 +88,9 @@ def _evaluate_invoice_on(
     # Each line's own action is what would happen to that line on its own (validation.md §6);
     # the invoice's action decides what happens to the invoice.
     lines = tuple(
-        replace(
+        _with_action(
             d,
-            action="reject"
+            "reject"
             if d.outcome == "error"
             else base_action(
                 ctx.channel, ctx.mode, warned=d.outcome == "warning", unapproved_provider=flagged

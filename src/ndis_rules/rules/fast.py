@@ -4,8 +4,10 @@ the lines whose decision is plain arithmetic decided without the exact engine's 
 A *plain* line is one the exact engine (:func:`~.lines.evaluate_line`) would decide as follows,
 and nothing else: its input, dates, claim type and catalogue checks pass (no finding); it is no
 duplicate; it selects exactly one category budget; it lies inside one funding period that has
-started (or the budget has none), is not future dated; the provider has neither an SPCB nor a
-support item budget for it (so the only provider finding is ``PROVIDER_NOT_ON_CONTRACT``); and
+started (or the budget has none), is not future dated; its budget's management type is
+claimable (``claimable_management``); the provider has neither an SPCB nor a support item budget
+for it (so the only provider finding is ``PROVIDER_NOT_ON_CONTRACT``, for a provider with no
+budget anywhere on the contract); and
 the budget's own availability (and, for a core flexible pool member, the pool's) covers the whole
 amount. Its decision is then one draw and one part on that budget: ``active_fp_covers`` /
 ``category_covers`` (no code) or ``expired_fp_covers`` (``PAST_PERIOD``).
@@ -33,15 +35,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
-from ..budgets import BudgetPeriods, Ledger, period_available, pool_available
+from ..budgets import BudgetPeriods, Ledger
 from ..catalogue import CatalogueItem
 from ..channels import severity_for
 from ..codes import CODES, Code, render
 from ..itemchecks import CLAIM_TYPES, cancellation_findings, catalogue_findings, price_findings
-from ..models import CATEGORIES, CategoryBudget, ClaimLine, Invoice, is_valid_item_number
+from ..models import (
+    CATEGORIES,
+    CORE_CATEGORIES,
+    CategoryBudget,
+    ClaimLine,
+    Invoice,
+    is_valid_item_number,
+)
 from ..money import Money
 from ..outcomes import BudgetRef, Draw, Finding, LineDecision, LinePart, Severity, outcome_of
-from ..periods import period_status
+from ..periods import available_cents, period_status
 from .claimchecks import category_of, invoice_key
 from .context import EvalContext
 from .prepare import line_key
@@ -94,6 +103,18 @@ class _Budget:
     periods: tuple[_Period, ...]
     has_periods: bool
     pool_member: bool
+    #: every period's amount and ledger key, and the position of the current period (rollover)
+    amounts: tuple[int, ...] = ()
+    fp_keys: tuple[tuple[str, ...], ...] = ()
+    current: int = -1
+
+
+_Key = tuple[str, ...]
+#: What a core flexible pool's availability on one day sums: the members' periods (budget,
+#: position), the members without periods (total, key), and the orphan spend keys (subtracted).
+_PoolTerms = tuple[
+    tuple[tuple["_Budget", int], ...], tuple[tuple[int, _Key], ...], tuple[_Key, ...]
+]
 
 
 _DEFER: Final = None
@@ -104,7 +125,9 @@ class FastPath:
     decides plain lines, defers everything else (see the module's documentation)."""
 
     __slots__ = (
+        "_amounts",
         "_catalogue_ok",
+        "_claimable",
         "_ctx",
         "_findings",
         "_invoice",
@@ -112,8 +135,10 @@ class FastPath:
         "_item_ok",
         "_not_on_contract",
         "_past_period",
+        "_pools",
         "_price_ok",
         "_provider_ok",
+        "_rollover",
         "_selection",
         "enabled",
         "stats",
@@ -156,6 +181,10 @@ class FastPath:
         self._price_ok: dict[tuple[str, date, date, int, str], bool] = {}
         self._invoice: Invoice | None = None
         self._invoice_ok = False
+        self._rollover = settings.rollover
+        self._claimable = frozenset(settings.claimable_management)
+        self._pools: dict[tuple[str, date], _PoolTerms] = {}
+        self._amounts: dict[tuple[object, int], Money] = {}
 
     def _compile(self, b: CategoryBudget) -> _Budget | None:
         ctx = self._ctx
@@ -192,7 +221,85 @@ class FastPath:
             periods=periods,
             has_periods=bool(bp.periods),
             pool_member=index.has_pool(b.management) and b.in_core_pool,
+            amounts=bp.amount_cents,
+            fp_keys=bp.fp_keys,
+            current=bp.current(ctx.as_of),
         )
+
+    def _own(self, b: _Budget, position: int, spent: dict[tuple[str, ...], int]) -> int:
+        """``period_available`` in cents, for a compiled budget."""
+        get = spent.get
+        if not self._rollover:
+            return b.amounts[position] - get(b.fp_keys[position], 0)
+        return available_cents(
+            b.amounts,
+            [get(k, 0) for k in b.fp_keys],
+            position,
+            max(b.current, position),
+            rollover=True,
+        )
+
+    def _pool_terms(self, management: str, day: date) -> _PoolTerms:
+        """What ``pool_available`` sums for ``management`` on ``day``, worked out once."""
+        key = (management, day)
+        found = self._pools.get(key)
+        if found is not None:
+            return found
+        ctx = self._ctx
+        index = ctx.index
+        periods: list[tuple[_Budget, int]] = []
+        categories: list[tuple[int, _Key]] = []
+        for m in index.pool_members.get(management, ()):
+            bp = index.of(m)
+            if bp.periods:
+                pos = bp.containing(day)
+                if pos is None:
+                    continue
+                p = bp.periods[pos]
+                if period_status(p.start, p.end_inclusive, ctx.as_of) == "pending":
+                    continue
+                compiled = _Budget(
+                    budget=m,
+                    bp=bp,
+                    category=m.category,
+                    management=m.management,
+                    name=m.key,
+                    total_cents=m.total.cents,
+                    cat_key=bp.cat_key,
+                    dates=None,
+                    periods=(),
+                    has_periods=True,
+                    pool_member=True,
+                    amounts=bp.amount_cents,
+                    fp_keys=bp.fp_keys,
+                    current=bp.current(ctx.as_of),
+                )
+                periods.append((compiled, pos))
+                continue
+            dated = m.start is not None and m.end_inclusive is not None
+            if dated and not (m.start <= day <= m.end_inclusive):  # type: ignore[operator]
+                continue
+            categories.append((m.total.cents, bp.cat_key))
+        orphans = tuple(
+            ("orphan", cat, management)
+            for cat in sorted(CORE_CATEGORIES)
+            if index.budget_for(cat, management) is None
+        )
+        found = self._pools[key] = (tuple(periods), tuple(categories), orphans)
+        return found
+
+    def _pool(self, management: str, day: date, spent: dict[tuple[str, ...], int]) -> int:
+        """``pool_available`` in cents."""
+        periods, categories, orphans = self._pool_terms(management, day)
+        get = spent.get
+        cents = 0
+        for budget, position in periods:
+            cents += self._own(budget, position, spent)
+        for total, cat_key in categories:
+            cents += total - get(cat_key, 0)
+        for k in orphans:
+            cents -= get(k, 0)
+        return cents
 
     def begin(self, invoice: Invoice) -> None:
         """Start an invoice: its duplicate-invoice check (the same for each of its lines, as the
@@ -234,7 +341,11 @@ class FastPath:
         valid = self._item_ok.get(item)
         if valid is None:
             valid = self._item_ok[item] = is_valid_item_number(item)
-        amount = line.line_amount
+        akey = (line.quantity, line.unit_price.cents)
+        cached = self._amounts.get(akey)
+        if cached is None:
+            cached = self._amounts[akey] = line.line_amount
+        amount = cached
         cents = amount.cents
         if not valid or cents <= 0 or (line.amount is not None and line.amount != amount):
             self._defer("input")
@@ -286,6 +397,9 @@ class FastPath:
             self._defer("budget")
             return _DEFER
         management = b.management
+        if management not in self._claimable:  # MANAGEMENT_TYPE_NOT_CLAIMABLE
+            self._defer("not_claimable")
+            return _DEFER
         if found is not None and catalogue is not None:
             pkey = (found.number, from_, to, line.unit_price.cents, management)
             priced = self._price_ok.get(pkey)
@@ -323,21 +437,17 @@ class FastPath:
         if not plain_provider:
             self._defer("provider_budget")
             return _DEFER
-        rollover = ctx.settings.rollover
+        spent = ledger.spent
         if period is not None:
-            own = period_available(
-                ctx.index, ledger, b.budget, period.position, ctx.as_of, rollover=rollover
-            ).cents
+            own = self._own(b, period.position, spent)
         else:
-            own = b.total_cents - ledger.spent.get(b.cat_key, 0)
+            own = b.total_cents - spent.get(b.cat_key, 0)
         if own < cents:
             self._defer("funds")
             return _DEFER
         pool: int | None = None
         if b.pool_member:
-            pool = pool_available(
-                ctx.index, ledger, management, from_, ctx.as_of, rollover=rollover
-            ).cents
+            pool = self._pool(management, from_, spent)
             if pool < cents:
                 self._defer("pool")
                 return _DEFER
@@ -346,12 +456,15 @@ class FastPath:
             self._defer("past_period")
             return _DEFER
         # -- the decision, exactly as the exact engine builds it ------------------------------
+        # PROVIDER_NOT_ON_CONTRACT only for a provider with no SPCB or support item budget
+        # anywhere on the contract (one on it but with none for this line draws the same way)
         fkey = (provider, b.name)
         not_on = self._findings.get(fkey)
-        if not_on is None:
+        if not_on is None and provider not in ctx.index.providers_on_contract:
             not_on = self._findings[fkey] = self._finding(
                 _NOT_ON_CONTRACT, self._not_on_contract, {"provider": provider, "budget": b.name}
             )
+        first: tuple[Finding, ...] = (not_on,) if not_on is not None else ()
         period_id = period.id if period is not None else None
         ref = BudgetRef(b.category, management, period_id, None, None)
         if expired:
@@ -364,13 +477,10 @@ class FastPath:
             }
             if pool is not None:
                 facts["pool_available"] = str(Money._of(pool))
-            past = self._finding(_PAST_PERIOD, self._past_period, facts)
-            findings: tuple[Finding, ...] = (not_on, past)
-            outcome = outcome_of((not_on.severity, past.severity))
+            findings = (*first, self._finding(_PAST_PERIOD, self._past_period, facts))
         else:
-            findings = (not_on,)
-            outcome = outcome_of((not_on.severity,))
-        spent = ledger.spent
+            findings = first
+        outcome = outcome_of(f.severity for f in findings)
         spent[b.cat_key] += cents
         if period is not None:
             spent[period.key] += cents
