@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from .book import (
@@ -36,14 +36,22 @@ if TYPE_CHECKING:
     from .proda import Participant, ProdaPlan
 
 __all__ = [
+    "BatchOutcome",
+    "BatchResultLike",
     "BookStore",
     "Clock",
     "ContractRepository",
+    "HasNdisNumber",
     "HolidayCalendar",
     "PacePlanSource",
     "PeriodLike",
     "ProdaGateway",
 ]
+
+#: What a batch job (:mod:`ndis_rules.services.batch`) did for one participant.
+BatchOutcome = Literal["success", "failed", "uncompleted", "no_active_contract"]
+
+_P_co = TypeVar("_P_co", covariant=True)
 
 
 class Clock(Protocol):
@@ -213,3 +221,27 @@ class ProdaGateway(Protocol):
     def list_bookings(self, participant: Participant) -> Sequence[ServiceBooking]:
         """Every booking PRODA holds for the participant, made through this registration."""
         ...
+
+
+class HasNdisNumber(Protocol):
+    """A participant as a batch job selects them: by NDIS number (PRODA's ``Participant``,
+    PACE's ``ParticipantRef``)."""
+
+    @property
+    def ndis_number(self) -> str: ...
+
+
+class BatchResultLike(Protocol[_P_co]):
+    """What a batch job did for one participant, as the shared counters and reports read it."""
+
+    @property
+    def participant(self) -> _P_co: ...
+
+    @property
+    def outcome(self) -> BatchOutcome: ...
+
+    @property
+    def contract_id(self) -> str | None: ...
+
+    @property
+    def message(self) -> str: ...

@@ -64,6 +64,7 @@ from ..errors import NdisRulesError
 from ..models import Contract
 from ..outcomes import Finding
 from ..proda import GatewayError, GatewayRefused, Participant, ProdaGateway, ProdaPlan
+from .batch import Outcome, Progress, Totals, check_retries, distinct, run_batch
 
 __all__ = [
     "NOT_SYNCHRONISED",
@@ -86,7 +87,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-ParticipantOutcome = Literal["success", "failed", "uncompleted", "no_active_contract"]
+ParticipantOutcome = Outcome
 #: The contracts of a participant: one, several, or none.
 ContractSource = Contract | Sequence[Contract] | None
 #: A lookup from a participant to their contracts.
@@ -142,44 +143,18 @@ class ParticipantResult:
 
 
 @dataclass(frozen=True, slots=True)
-class SyncProgress:
-    """A progress event, sent after each participant: the counters so far and who was just done.
+class SyncProgress(Progress[Participant]):
+    """A progress event, sent after each participant: the counters so far and who was just done
+    (see :class:`~ndis_rules.services.batch.Progress`).
 
     Invariant: ``processed == success + failed + uncompleted``; ``done`` counts participants
     (processed, plus those without an active contract) out of ``total``.
     """
 
-    total: int
-    processed: int
-    success: int
-    failed: int
-    uncompleted: int
-    no_active_contract: int
-    participant: Participant
-    outcome: ParticipantOutcome
-
-    @property
-    def done(self) -> int:
-        """Participants handled so far."""
-        return self.processed + self.no_active_contract
-
-    @property
-    def percent(self) -> int:
-        """Whole percent done, for a progress bar (100 when there is nothing to do)."""
-        return 100 if self.total == 0 else self.done * 100 // self.total
-
 
 @dataclass(frozen=True, slots=True)
-class SyncReport:
+class SyncReport(Totals[Participant, ParticipantResult]):
     """The end result of a batch: the counters, who had no active contract, and every result."""
-
-    total: int
-    processed: int
-    success: int
-    failed: int
-    uncompleted: int
-    no_active_contract: tuple[Participant, ...]
-    results: tuple[ParticipantResult, ...] = field(default=())
 
     def result_for(self, ndis_number: str) -> ParticipantResult | None:
         """The result for one participant, if selected."""
@@ -594,13 +569,10 @@ def sync_active_plans(
     Returns:
         The counters, the participants without an active contract, and one result each.
     """
-    if retries < 0:
-        raise ValueError(f"retries must be 0 or more, got {retries}")
+    check_retries(retries)
     if lock is None:
         lock = participant_lock
-    selected: dict[str, Participant] = {}
-    for p in participants:
-        selected.setdefault(p.ndis_number, p)
+    selected = distinct(participants)
     links = {b.request.source: b.booking_id for b in linked if b.linked_budget is not None}
 
     def lookup(p: Participant) -> list[Contract]:
@@ -608,58 +580,25 @@ def sync_active_plans(
             return _as_list(contracts.get(p.ndis_number))
         return _as_list(contracts(p))
 
-    total = len(selected)
-    processed = success = failed = uncompleted = 0
-    none_active: list[Participant] = []
-    results: list[ParticipantResult] = []
-    for participant in selected.values():
+    def one(participant: Participant) -> ParticipantResult:
         try:
             contract, why = select_active_contract(participant, lookup(participant), today)
         except NdisRulesError as exc:
-            result = _result(participant, None, "uncompleted", [str(exc)])
-        else:
-            if contract is None:
-                result = _result(participant, None, "no_active_contract", [why])
-            else:
-                with lock(participant.ndis_number):
-                    result = _sync_one(
-                        participant,
-                        contract,
-                        gateway,
-                        retries=retries,
-                        plan_manager=plan_manager,
-                        linked=links,
-                        today=today,
-                    )
-        results.append(result)
-        match result.outcome:
-            case "no_active_contract":
-                none_active.append(participant)
-            case "success":
-                processed += 1
-                success += 1
-            case "failed":
-                processed += 1
-                failed += 1
-            case "uncompleted":
-                processed += 1
-                uncompleted += 1
-        if progress is not None:
-            progress(
-                SyncProgress(
-                    total,
-                    processed,
-                    success,
-                    failed,
-                    uncompleted,
-                    len(none_active),
-                    participant,
-                    result.outcome,
-                )
+            return _result(participant, None, "uncompleted", [str(exc)])
+        if contract is None:
+            return _result(participant, None, "no_active_contract", [why])
+        with lock(participant.ndis_number):
+            return _sync_one(
+                participant,
+                contract,
+                gateway,
+                retries=retries,
+                plan_manager=plan_manager,
+                linked=links,
+                today=today,
             )
-    return SyncReport(
-        total, processed, success, failed, uncompleted, tuple(none_active), tuple(results)
-    )
+
+    return run_batch(selected, one, event=SyncProgress, progress=progress, report=SyncReport)
 
 
 # -- single-booking operations through the gateway ------------------------------------------------

@@ -35,9 +35,9 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from functools import partial
 
 from ..errors import (
     NdisRulesError,
@@ -59,6 +59,7 @@ from ..merge import (
 from ..models import Contract
 from ..pace import PacePlan, ParticipantRef
 from ..ports import ContractRepository, PacePlanSource
+from .batch import Outcome, Progress, Totals, check_retries, distinct, run_batch
 
 __all__ = [
     "BatchOutcome",
@@ -117,7 +118,7 @@ def sync_apply(
 
 # -- the batch: every participant's contract against PACE --------------------------------------
 
-BatchOutcome = Literal["success", "failed", "uncompleted", "no_active_contract"]
+BatchOutcome = Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,42 +149,16 @@ class BatchResult:
 
 
 @dataclass(frozen=True, slots=True)
-class BatchProgress:
-    """A progress event after each participant: the bookings batch's counters
-    (:class:`~ndis_rules.services.bookings.SyncProgress`): ``processed == success + failed +
+class BatchProgress(Progress[ParticipantRef]):
+    """A progress event after each participant: the counters every batch keeps
+    (:class:`~ndis_rules.services.batch.Progress`): ``processed == success + failed +
     uncompleted``, ``done`` adds those without an active contract, out of ``total``."""
-
-    total: int
-    processed: int
-    success: int
-    failed: int
-    uncompleted: int
-    no_active_contract: int
-    participant: ParticipantRef
-    outcome: BatchOutcome
-
-    @property
-    def done(self) -> int:
-        """Participants handled so far."""
-        return self.processed + self.no_active_contract
-
-    @property
-    def percent(self) -> int:
-        """Whole percent done (100 when there is nothing to do)."""
-        return 100 if self.total == 0 else self.done * 100 // self.total
 
 
 @dataclass(frozen=True, slots=True)
-class BatchReport:
+class BatchReport(Totals[ParticipantRef, BatchResult]):
     """The counters, who had no active contract, and one result per participant."""
 
-    total: int
-    processed: int
-    success: int
-    failed: int
-    uncompleted: int
-    no_active_contract: tuple[ParticipantRef, ...]
-    results: tuple[BatchResult, ...] = field(default=())
     applied: bool = False
 
     @property
@@ -312,23 +287,17 @@ def sync_batch(
         retries: extra attempts after a source timeout (>= 0).
         progress: called with a :class:`BatchProgress` after each participant.
     """
-    if retries < 0:
-        raise ValueError(f"retries must be 0 or more, got {retries}")
-    selected: dict[str, ParticipantRef] = {}
-    for p in participants:
-        selected.setdefault(p.ndis_number, p)
+    check_retries(retries)
+    selected = distinct(participants)
     by_participant: dict[str, list[str]] = {}  # one pass over the book (a StoreError here is
     for cid in repo.ids():  # the whole batch's, and propagates)
         owner = repo.get(cid).participant
         if owner is not None:
             by_participant.setdefault(owner, []).append(cid)
-    total = len(selected)
-    processed = success = failed = uncompleted = 0
-    none_active: list[ParticipantRef] = []
-    results: list[BatchResult] = []
-    for who in selected.values():
+
+    def one(who: ParticipantRef) -> BatchResult:
         try:
-            result = _one(
+            return _one(
                 repo,
                 source,
                 who,
@@ -339,28 +308,12 @@ def sync_batch(
                 retries=retries,
             )
         except NdisRulesError as exc:  # any other typed failure is this participant's
-            result = BatchResult(who, "uncompleted", f"Not finished (may be retried): {exc}")
-        results.append(result)
-        match result.outcome:
-            case "no_active_contract":
-                none_active.append(who)
-            case "success":
-                processed += 1
-                success += 1
-            case "failed":
-                processed += 1
-                failed += 1
-            case "uncompleted":
-                processed += 1
-                uncompleted += 1
-        if progress is not None:
-            progress(
-                BatchProgress(
-                    total, processed, success, failed, uncompleted, len(none_active), who,
-                    result.outcome,
-                )
-            )
-    return BatchReport(
-        total, processed, success, failed, uncompleted, tuple(none_active), tuple(results),
-        applied=apply_changes,
+            return BatchResult(who, "uncompleted", f"Not finished (may be retried): {exc}")
+
+    return run_batch(
+        selected,
+        one,
+        event=BatchProgress,
+        progress=progress,
+        report=partial(BatchReport, applied=apply_changes),
     )
