@@ -36,7 +36,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..adapters.proda_jsonfile import JsonFileProdaGateway
 from ..bookings import (
@@ -46,11 +46,25 @@ from ..bookings import (
     plan_bookings,
     store_booking_ids,
 )
-from ..errors import InputError, input_error_from
+from ..errors import InputError
 from ..files.documents import read_contract, read_data
 from ..models import Contract, IsoDate
 from ..proda import Participant, ProdaPlan
-from ..services.bookings import ParticipantResult, SyncProgress, SyncReport, sync_active_plans
+from ..services.bookings import ParticipantResult, SyncReport, sync_active_plans
+from .batch import (
+    EXIT_ATTENTION,
+    EXIT_OK,
+    BatchProgressDisplay,
+    attention_lines,
+    contract_note,
+    counters_dict,
+    counters_line,
+    exit_code,
+    read_model_list,
+    refuse_repeated_numbers,
+    retries_arg,
+    validate_items,
+)
 from .common import add_today_options, today_from
 
 __all__ = [
@@ -65,21 +79,6 @@ __all__ = [
     "sync_to_dict",
 ]
 
-EXIT_OK, EXIT_ERRORS, EXIT_INPUT = 0, 1, 2
-BAR_WIDTH = 20
-
-
-# -- argument types ------------------------------------------------------------------------------
-
-
-def _retries(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 # -- inputs --------------------------------------------------------------------------------------
@@ -102,41 +101,11 @@ class ParticipantEntry(BaseModel):
         )
 
 
-def _read_json(path: Path) -> Any:
-    return read_data(path)
-
-
-def _validate_items(
-    model: type[BaseModel], items: Sequence[Any], source: str, prefix: str
-) -> list[Any]:
-    out: list[Any] = []
-    for n, item in enumerate(items):
-        try:
-            out.append(model.model_validate(item))
-        except ValidationError as exc:
-            err = input_error_from(exc, source)
-            problems = [f"{prefix}{n}.{problem}" for problem in err.problems]
-            raise InputError("; ".join(problems), source=source, problems=problems) from None
-    return out
-
-
 def read_participants(path: str | Path) -> list[ParticipantEntry]:
     """Read the participants file: a JSON list of :class:`ParticipantEntry` objects. A repeated
     NDIS number is an error."""
-    p = Path(path)
-    data = _read_json(p)
-    if not isinstance(data, list):
-        raise InputError("expected a JSON list of participants", source=str(p))
-    entries: list[ParticipantEntry] = _validate_items(ParticipantEntry, data, str(p), "")
-    seen: dict[str, int] = {}
-    for n, entry in enumerate(entries):
-        if entry.ndis_number in seen:
-            raise InputError(
-                f"NDIS number repeated (already given at {seen[entry.ndis_number]})",
-                source=str(p),
-                loc=(n, "ndis_number"),
-            )
-        seen[entry.ndis_number] = n
+    entries = read_model_list(path, ParticipantEntry, "participants")
+    refuse_repeated_numbers(entries, str(Path(path)))
     return entries
 
 
@@ -194,7 +163,7 @@ def _check_gateway_file(path: Path) -> None:
         raise InputError(
             "no such PRODA store file (create it with {} for an empty store)", source=str(path)
         )
-    state = _read_json(path)
+    state = read_data(path)
     if not isinstance(state, dict):
         raise InputError("not a PRODA store file: expected a JSON object", source=str(path))
     sections: tuple[tuple[str, type[BaseModel]], ...] = (
@@ -206,7 +175,7 @@ def _check_gateway_file(path: Path) -> None:
         items = state.get(section, [])
         if not isinstance(items, list):
             raise InputError("expected a list", source=str(path), loc=(section,))
-        _validate_items(model, items, str(path), f"{section}.")
+        validate_items(model, items, str(path), f"{section}.")
     next_id = state.get("next_id", 1)
     if not isinstance(next_id, int) or isinstance(next_id, bool) or next_id < 1:
         raise InputError("expected a whole number of 1 or more", source=str(path), loc=("next_id",))
@@ -282,62 +251,18 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(plan_to_dict(contract, plan), indent=2) + "\n")
     else:
         out.write(format_plan_table(contract, plan) + "\n")
-    return EXIT_ERRORS if any(f.severity == "error" for f in plan.findings) else EXIT_OK
+    return EXIT_ATTENTION if any(f.severity == "error" for f in plan.findings) else EXIT_OK
 
 
 # -- sync ----------------------------------------------------------------------------------------
 
 
-def _counters(p: SyncProgress | SyncReport) -> str:
-    none_active = p.no_active_contract if isinstance(p, SyncProgress) else len(p.no_active_contract)
-    return (
-        f"total {p.total}  processed {p.processed}  success {p.success}  failed {p.failed}  "
-        f"uncompleted {p.uncompleted}  no active contract {none_active}"
-    )
+class ProgressDisplay(BatchProgressDisplay[Participant]):
+    """The progress callback of ``bookings sync`` (see :class:`~.batch.BatchProgressDisplay`):
+    plain lines name the participant by name and NDIS number."""
 
-
-def _outcome_label(outcome: str) -> str:
-    return outcome.replace("_", " ")
-
-
-class ProgressDisplay:
-    """The progress callback: a bar redrawn on one line (``\\r``) on a terminal, else one plain
-    line per event. Call :meth:`close` after the batch to end the bar's line."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.live = _isatty(stream)
-        self._width = 0
-
-    def __call__(self, event: SyncProgress) -> None:
-        if self.live:
-            filled = event.percent * BAR_WIDTH // 100
-            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            text = f"[{bar}] {event.percent:3d}%  {_counters(event)}"
-            pad = " " * max(0, self._width - len(text))  # clear what a longer frame left
-            self._width = max(self._width, len(text))
-            self.stream.write(f"\r{text}{pad}")
-        else:
-            self.stream.write(
-                f"progress {event.done}/{event.total} ({event.percent}%): "
-                f"{event.participant.label} {_outcome_label(event.outcome)}; "
-                f"{_counters(event)}\n"
-            )
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the bar's line (nothing to do for plain lines)."""
-        if self.live and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # closed or not a real stream
-        return False
+    def label(self, participant: Participant) -> str:
+        return participant.label
 
 
 def _booking_dict(b: ServiceBooking, sources: Mapping[str, str]) -> dict[str, Any]:
@@ -386,14 +311,7 @@ def sync_to_dict(report: SyncReport, today: date) -> dict[str, Any]:
     """The JSON document of ``bookings sync`` (dates of birth are left out)."""
     return {
         "today": today.isoformat(),
-        "counters": {
-            "total": report.total,
-            "processed": report.processed,
-            "success": report.success,
-            "failed": report.failed,
-            "uncompleted": report.uncompleted,
-            "no_active_contract": len(report.no_active_contract),
-        },
+        "counters": counters_dict(report),
         "left_out": sum(len(r.left_out) for r in report.results),
         "results": [_result_dict(r) for r in report.results],
     }
@@ -404,7 +322,7 @@ def format_sync_table(report: SyncReport) -> str:
     not synchronised, with the reason."""
     created = sum(len(r.created) for r in report.results)
     refreshed = sum(len(r.refreshed) for r in report.results)
-    lines = [_counters(report), f"bookings: {created} created, {refreshed} refreshed"]
+    lines = [counters_line(report), f"bookings: {created} created, {refreshed} refreshed"]
     kinds: dict[str, int] = {}
     for r in report.results:
         for a in r.actions:
@@ -413,25 +331,19 @@ def format_sync_table(report: SyncReport) -> str:
     if kinds:
         lines[-1] += ", " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     left = [r for r in report.results if r.left_out]
-    for outcome, title in (
-        ("failed", "failed"),
-        ("uncompleted", "uncompleted (re-run to retry)"),
-        ("no_active_contract", "no active contract"),
-    ):
-        named = [r for r in report.results if r.outcome == outcome]
-        if named:
-            lines.append("")
-            lines.append(f"{title}:")
-            for r in named:
-                contract = f" [contract {r.contract_id}]" if r.contract_id else ""
-                lines.append(f"  {r.participant.label}{contract}: {r.message}")
+    lines += attention_lines(report.results, _label, failed="failed")
     if left:
         lines.append("")
         lines.append("planned bookings left out with errors (not booked):")
         for r in left:
-            contract = f" [contract {r.contract_id}]" if r.contract_id else ""
-            lines.append(f"  {r.participant.label}{contract}: {', '.join(r.left_out)}")
+            lines.append(
+                f"  {r.participant.label}{contract_note(r.contract_id)}: {', '.join(r.left_out)}"
+            )
     return "\n".join(lines)
+
+
+def _label(participant: Participant) -> str:
+    return participant.label
 
 
 def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
@@ -465,8 +377,7 @@ def _cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(sync_to_dict(report, today), indent=2) + "\n")
     else:
         out.write(format_sync_table(report) + "\n")
-    left_out = any(r.left_out for r in report.results)
-    return EXIT_OK if report.success == report.total and not left_out else EXIT_ERRORS
+    return exit_code(report, attention=any(r.left_out for r in report.results))
 
 
 def _store_ids(report: SyncReport, contracts: Mapping[str, tuple[Path, Contract]]) -> None:
@@ -509,7 +420,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_today_options(s)
     s.add_argument(
         "--retries",
-        type=_retries,
+        type=retries_arg,
         default=2,
         help="extra attempts after a timeout or unavailable gateway (default 2)",
     )

@@ -28,81 +28,30 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
 from ..adapters.pace_jsondir import JsonDirPaceSource
-from ..errors import InputError, StoreError, input_error_from
-from ..files.documents import read_data
+from ..errors import InputError, StoreError
 from ..pace import ParticipantRef
-from ..services.sync import BatchProgress, BatchReport, BatchResult, sync_batch
+from ..services.sync import BatchReport, BatchResult, sync_batch
+from .batch import (
+    BatchProgressDisplay,
+    attention_lines,
+    counters_dict,
+    counters_line,
+    exit_code,
+    read_model_list,
+    refuse_repeated_numbers,
+    retries_arg,
+)
 
 __all__ = ["batch_to_dict", "format_batch_table", "read_batch_participants", "register_batch"]
-
-EXIT_OK, EXIT_ATTENTION, EXIT_INPUT = 0, 1, 2
-BAR_WIDTH = 20
 
 
 def read_batch_participants(path: str | Path) -> list[ParticipantRef]:
     """The participants file: a JSON list of ``ndis_number``, ``last_name``, ``date_of_birth``
     (camelCase accepted). A repeated NDIS number is an error naming its position."""
-    p = Path(path)
-    data = read_data(p)
-    if not isinstance(data, list):
-        raise InputError("expected a JSON list of participants", source=str(p))
-    out: list[ParticipantRef] = []
-    seen: dict[str, int] = {}
-    for n, item in enumerate(data):
-        try:
-            who = ParticipantRef.model_validate(item)
-        except ValidationError as exc:
-            err = input_error_from(exc, str(p))
-            problems = [f"{n}.{problem}" for problem in err.problems]
-            raise InputError("; ".join(problems), source=str(p), problems=problems) from None
-        if who.ndis_number in seen:
-            raise InputError(
-                f"NDIS number repeated (already given at {seen[who.ndis_number]})",
-                source=str(p),
-                loc=(n, "ndis_number"),
-            )
-        seen[who.ndis_number] = n
-        out.append(who)
-    return out
-
-
-def _counters(p: BatchProgress | BatchReport) -> str:
-    none = p.no_active_contract if isinstance(p, BatchProgress) else len(p.no_active_contract)
-    return (
-        f"total {p.total}  processed {p.processed}  success {p.success}  failed {p.failed}  "
-        f"uncompleted {p.uncompleted}  no active contract {none}"
-    )
-
-
-class _Progress:
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        try:
-            self.live = bool(stream.isatty())
-        except (AttributeError, ValueError):
-            self.live = False
-        self.drawn = False
-
-    def __call__(self, e: BatchProgress) -> None:
-        if self.live:
-            filled = e.percent * BAR_WIDTH // 100
-            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            self.stream.write(f"\r[{bar}] {e.percent:3d}%  {_counters(e)}")
-            self.drawn = True
-        else:
-            self.stream.write(
-                f"progress {e.done}/{e.total} ({e.percent}%): {e.participant.ndis_number} "
-                f"{e.outcome.replace('_', ' ')}; {_counters(e)}\n"
-            )
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+    people = read_model_list(path, ParticipantRef, "participants")
+    refuse_repeated_numbers(people, str(Path(path)))
+    return people
 
 
 def _result_dict(r: BatchResult) -> dict[str, Any]:
@@ -124,14 +73,7 @@ def batch_to_dict(report: BatchReport, today: date) -> dict[str, Any]:
     return {
         "today": today.isoformat(),
         "applied": report.applied,
-        "counters": {
-            "total": report.total,
-            "processed": report.processed,
-            "success": report.success,
-            "failed": report.failed,
-            "uncompleted": report.uncompleted,
-            "no_active_contract": len(report.no_active_contract),
-        },
+        "counters": counters_dict(report),
         "results": [_result_dict(r) for r in report.results],
     }
 
@@ -139,42 +81,35 @@ def batch_to_dict(report: BatchReport, today: date) -> dict[str, Any]:
 def format_batch_table(report: BatchReport) -> str:
     """The counters, what changed, then each participant needing attention with the reason."""
     mode = "applied" if report.applied else "preview only: nothing written (--apply to apply)"
-    lines = [_counters(report), f"contracts with changes: {report.changes} ({mode})"]
+    lines = [counters_line(report), f"contracts with changes: {report.changes} ({mode})"]
     for r in report.results:
         if r.outcome == "success" and r.change_set is not None and r.change_set.has_changes:
             what = "applied" if r.applied else "would change"
             lines.append(f"  {r.participant.ndis_number} [contract {r.contract_id}]: {what}: "
                          f"{r.change_set.summary()}")
-    for outcome, title in (
-        ("failed", "needs attention"),
-        ("uncompleted", "uncompleted (re-run to retry)"),
-        ("no_active_contract", "no active contract"),
-    ):
-        named = [r for r in report.results if r.outcome == outcome]
-        if named:
-            lines.append("")
-            lines.append(f"{title}:")
-            for r in named:
-                contract = f" [contract {r.contract_id}]" if r.contract_id else ""
-                lines.append(f"  {r.participant.ndis_number}{contract}: {r.message}")
+    lines += attention_lines(report.results, _ndis_number, failed="needs attention")
     return "\n".join(lines)
+
+
+def _ndis_number(who: ParticipantRef) -> str:
+    return who.ndis_number
 
 
 def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
     from ..adapters.sqlite_store import SqliteContractRepository
-    from .sync import _today
+    from .common import today_from
 
     people = read_batch_participants(args.participants)
     if not Path(args.plans).is_dir():
         raise InputError("not a folder of PACE plan files", source=args.plans)
     if not Path(args.store).is_file():
         raise InputError("no such contract store (an SQLite file)", source=args.store)
-    today = _today(args)
+    today = today_from(args)
     try:
         repo = SqliteContractRepository(args.store)
     except StoreError as exc:
         raise InputError(f"cannot open the contract store: {exc}", source=args.store) from None
-    display = _Progress(sys.stderr if args.format == "json" else out)
+    display = BatchProgressDisplay[ParticipantRef](sys.stderr if args.format == "json" else out)
     try:
         report = sync_batch(
             repo,
@@ -195,17 +130,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(batch_to_dict(report, today), indent=2) + "\n")
     else:
         out.write(format_batch_table(report) + "\n")
-    return EXIT_OK if report.all_done else EXIT_ATTENTION
-
-
-def _retries(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return exit_code(report)
 
 
 def register_batch(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -237,7 +162,7 @@ def register_batch(ssub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_today_options(b)
     b.add_argument(
-        "--retries", type=_retries, default=2, help="extra attempts after a PACE timeout"
+        "--retries", type=retries_arg, default=2, help="extra attempts after a PACE timeout"
     )
     b.add_argument("--format", default="table", choices=["table", "json"])
     b.set_defaults(handler=_cmd_batch)
