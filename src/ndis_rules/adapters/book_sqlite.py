@@ -55,6 +55,7 @@ from ..errors import (
 )
 from ..models import Contract
 from .book_memory import stale_book
+from .sqlite_common import connect, wrap_error
 
 __all__ = ["MIGRATIONS", "SqliteBookStore"]
 
@@ -141,17 +142,6 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
 
-def _wrap(exc: sqlite3.Error, what: str) -> StoreError:
-    text = f"{what}: {exc}"
-    if isinstance(exc, sqlite3.IntegrityError):
-        return StoreIntegrityError(text)
-    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
-        exc, sqlite3.OperationalError | sqlite3.ProgrammingError
-    ):
-        return StoreIntegrityError(text)
-    return StoreUnavailable(text)
-
-
 class SqliteBookStore:
     """The book in an SQLite file (or ``":memory:"``)."""
 
@@ -159,13 +149,9 @@ class SqliteBookStore:
         self.path = str(path)
         self._closed = False
         try:
-            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-            self._db.execute("PRAGMA foreign_keys = ON")
-            if self.path not in {":memory:", ""}:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = FULL")
+            self._db = connect(self.path, timeout=timeout, wal=True)
         except sqlite3.Error as exc:
-            raise _wrap(exc, f"cannot open the book {self.path}") from exc
+            raise wrap_error(exc, f"cannot open the book {self.path}") from exc
         try:
             self._migrate()
         except StoreError:
@@ -209,7 +195,7 @@ class SqliteBookStore:
                         db.execute(statement)
                     db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
         except sqlite3.Error as exc:
-            raise _wrap(exc, f"cannot open the book {self.path}") from exc
+            raise wrap_error(exc, f"cannot open the book {self.path}") from exc
 
     def schema_version(self) -> int:
         """The schema version the book is at."""
@@ -222,7 +208,7 @@ class SqliteBookStore:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise _wrap(exc, what) from exc
+            raise wrap_error(exc, what) from exc
         try:
             yield self._db
             self._db.execute("COMMIT")
@@ -231,7 +217,7 @@ class SqliteBookStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise _wrap(exc, what) from exc
+                raise wrap_error(exc, what) from exc
             raise
 
     def _read(self, what: str, fn: Callable[[], T]) -> T:
@@ -245,7 +231,7 @@ class SqliteBookStore:
                 with suppress(sqlite3.Error):
                     self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise _wrap(exc, what) from exc
+            raise wrap_error(exc, what) from exc
 
     def close(self) -> None:
         """Close the connection; later calls raise ``StoreUnavailable``."""

@@ -46,6 +46,7 @@ from ..errors import (
 )
 from ..models import Contract
 from .memory_store import versioned_for_save
+from .sqlite_common import connect, in_memory, wrap_error
 
 __all__ = ["SqliteContractRepository"]
 
@@ -78,17 +79,6 @@ CREATE TABLE IF NOT EXISTS contract_budgets (
 """
 
 
-def _wrap(exc: sqlite3.Error, what: str) -> StoreError:
-    text = f"{what}: {exc}"
-    if isinstance(exc, sqlite3.IntegrityError):
-        return StoreIntegrityError(text)
-    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
-        exc, sqlite3.OperationalError | sqlite3.ProgrammingError
-    ):
-        return StoreIntegrityError(text)
-    return StoreUnavailable(text)
-
-
 class SqliteContractRepository:
     """Contracts in an SQLite database file (or ``":memory:"``)."""
 
@@ -102,7 +92,7 @@ class SqliteContractRepository:
         try:
             self._db = self._connect()
         except sqlite3.Error as exc:
-            raise _wrap(exc, f"cannot open contract store {self.path}") from exc
+            raise wrap_error(exc, f"cannot open contract store {self.path}") from exc
         try:
             self._create_schema()
         except StoreError:
@@ -126,7 +116,7 @@ class SqliteContractRepository:
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as exc:
-            raise _wrap(exc, f"cannot open contract store {self.path}") from exc
+            raise wrap_error(exc, f"cannot open contract store {self.path}") from exc
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
@@ -136,14 +126,14 @@ class SqliteContractRepository:
         except BaseException as exc:
             self._abort()  # a BEGIN that ran before the failure must not stay open
             if isinstance(exc, sqlite3.Error):
-                raise _wrap(exc, what) from exc
+                raise wrap_error(exc, what) from exc
             raise
         try:
             yield self._db
         except BaseException as exc:
             self._abort()
             if isinstance(exc, sqlite3.Error):
-                raise _wrap(exc, what) from exc
+                raise wrap_error(exc, what) from exc
             raise
         else:
             try:
@@ -151,7 +141,7 @@ class SqliteContractRepository:
             except BaseException as exc:
                 self._abort()
                 if isinstance(exc, sqlite3.Error):
-                    raise _wrap(exc, what) from exc
+                    raise wrap_error(exc, what) from exc
                 raise
 
     def _abort(self) -> None:
@@ -168,7 +158,7 @@ class SqliteContractRepository:
         except sqlite3.Error:
             if self._closed:
                 return
-        if self._closed or self.path in {":memory:", ""}:
+        if self._closed or in_memory(self.path):
             return
         with suppress(sqlite3.Error):
             self._db.close()
@@ -190,9 +180,7 @@ class SqliteContractRepository:
             ) from exc
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
-        db.execute("PRAGMA foreign_keys = ON")
-        return db
+        return connect(self.path, timeout=self._timeout)
 
     def close(self) -> None:
         """Close the connection; later calls raise ``StoreUnavailable``."""
@@ -225,7 +213,7 @@ class SqliteContractRepository:
                 "SELECT version, body FROM contracts WHERE id = ?", (contract_id,)
             ).fetchone()
         except sqlite3.Error as exc:
-            raise _wrap(exc, f"reading contract {contract_id}") from exc
+            raise wrap_error(exc, f"reading contract {contract_id}") from exc
         if row is None:
             raise ContractNotFound(contract_id)
         version, body = row
@@ -298,7 +286,7 @@ class SqliteContractRepository:
         try:
             rows = self._db.execute("SELECT id FROM contracts ORDER BY id").fetchall()
         except sqlite3.Error as exc:
-            raise _wrap(exc, "listing contracts") from exc
+            raise wrap_error(exc, "listing contracts") from exc
         return [str(r[0]) for r in rows]
 
     def delete(self, contract_id: str, expected_version: int | None = None) -> None:
@@ -321,7 +309,7 @@ class SqliteContractRepository:
                 (contract_id,),
             ).fetchall()
         except sqlite3.Error as exc:
-            raise _wrap(exc, f"reading budgets of {contract_id}") from exc
+            raise wrap_error(exc, f"reading budgets of {contract_id}") from exc
         return {str(ref): int(cents) for ref, cents in rows}
 
     def ids_for_participant(self, participant: str) -> list[str]:
@@ -332,5 +320,5 @@ class SqliteContractRepository:
                 "SELECT id FROM contracts WHERE participant = ? ORDER BY id", (participant,)
             ).fetchall()
         except sqlite3.Error as exc:
-            raise _wrap(exc, "listing contracts") from exc
+            raise wrap_error(exc, "listing contracts") from exc
         return [str(r[0]) for r in rows]
