@@ -33,17 +33,30 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self, TypeVar
 
 try:
     import httpx
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("the HTTP adapters need httpx: pip install 'ndis-rules[http]'") from exc
 
+from pydantic import ValidationError
+
 from ..errors import HttpFailure
 from ..files.documents import dumps_exact, loads_exact
 
-__all__ = ["HttpClient", "HttpFailure", "HttpSettings", "RateLimiter", "Reply"]
+__all__ = [
+    "HttpAdapter",
+    "HttpClient",
+    "HttpFailure",
+    "HttpSettings",
+    "RateLimiter",
+    "Reply",
+    "map_failure",
+    "payload_problems",
+]
+
+E = TypeVar("E", bound=Exception)
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -259,3 +272,59 @@ class HttpClient:
             raise HttpFailure(
                 "payload", f"{where}: the answer is not valid JSON ({str(exc)[:120]})"
             ) from None
+
+
+class HttpAdapter:
+    """What a port adapter over HTTP shares: its :class:`HttpClient` (one of its own made from
+    ``settings``, or ``client`` to share; ``settings`` is then ignored), :meth:`close` and the
+    context manager."""
+
+    def __init__(self, settings: HttpSettings | None, client: HttpClient | None) -> None:
+        if client is None:
+            if settings is None:
+                raise ValueError("give settings or a client")
+            client = HttpClient(settings)
+        self.client = client
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def map_failure(
+    failure: HttpFailure,
+    *,
+    timeout: Callable[[str], E],
+    unavailable: Callable[[str], E],
+    payload: Callable[[str], E],
+    status: Callable[[int, str], E],
+) -> E:
+    """An adapter's typed error for a failure: ``timeout`` and ``unavailable`` get the failure's
+    text followed by `` after N attempt(s)`` when it was tried more than once, ``payload`` its
+    text, ``status`` the HTTP status (0 when unknown) and that same attempts note."""
+    tries = f" after {failure.attempts} attempt(s)" if failure.attempts > 1 else ""
+    match failure.kind:
+        case "timeout":
+            return timeout(f"{failure}{tries}")
+        case "unavailable":
+            return unavailable(f"{failure}{tries}")
+        case "payload":
+            return payload(str(failure))
+    return status(failure.status or 0, tries)
+
+
+def payload_problems(exc: ValidationError, *prefix: str | int) -> list[str]:
+    """Each problem of a payload that cannot be mapped: ``field.path: message`` (the path after
+    ``prefix``), never the value sent."""
+    return [
+        ".".join(str(x) for x in (*prefix, *e["loc"]))
+        + ": "
+        + e["msg"].removeprefix("Value error, ")
+        for e in exc.errors(include_input=False)
+    ]

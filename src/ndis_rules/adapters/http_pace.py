@@ -39,7 +39,14 @@ from ..errors import (
     SourceTimeout,
 )
 from ..pace import PacePlan, ParticipantRef, RawPayload
-from .http_client import HttpClient, HttpFailure, HttpSettings
+from .http_client import (
+    HttpAdapter,
+    HttpClient,
+    HttpFailure,
+    HttpSettings,
+    map_failure,
+    payload_problems,
+)
 from .quickclaim import identity_of, plans_of
 
 if TYPE_CHECKING:
@@ -51,42 +58,37 @@ _NOT_FOUND = "no PACE participant matches this NDIS number, last name and date o
 
 
 def _source_error(failure: HttpFailure, where: str) -> SourceError:
-    tries = f" after {failure.attempts} attempt(s)" if failure.attempts > 1 else ""
-    match failure.kind:
-        case "timeout":
-            return SourceTimeout(f"{failure}{tries}")
-        case "unavailable":
-            return SourceRefused(f"{failure}{tries}")
-        case "payload":
-            return SourcePayloadError(str(failure), source=where)
-    status = failure.status or 0
-    if status in (401, 403):
-        return SourceNotAuthorised(
-            f"{where}: not authorised (HTTP {status}): the plan manager or provider relationship "
-            "with the participant is missing in PACE, or the credentials are wrong"
-        )
-    if status == 404:
-        return ParticipantNotFound(_NOT_FOUND)
-    return SourceRefused(f"{where}: HTTP {status}: {failure.reason}{tries}")
+    def by_status(status: int, tries: str) -> SourceError:
+        if status in (401, 403):
+            return SourceNotAuthorised(
+                f"{where}: not authorised (HTTP {status}): the plan manager or provider "
+                "relationship with the participant is missing in PACE, or the credentials are "
+                "wrong"
+            )
+        if status == 404:
+            return ParticipantNotFound(_NOT_FOUND)
+        return SourceRefused(f"{where}: HTTP {status}: {failure.reason}{tries}")
+
+    return map_failure(
+        failure,
+        timeout=SourceTimeout,
+        unavailable=SourceRefused,
+        payload=lambda text: SourcePayloadError(text, source=where),
+        status=by_status,
+    )
 
 
 def _payload_error(exc: ValidationError, where: str, index: int) -> SourcePayloadError:
-    errors = exc.errors(include_input=False)
-    problems = [
-        ".".join(str(x) for x in ("plans", index, *e["loc"]))
-        + ": "
-        + e["msg"].removeprefix("Value error, ")
-        for e in errors
-    ]
+    problems = payload_problems(exc, "plans", index)
     return SourcePayloadError(
         problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems),
         source=where,
-        loc=("plans", index, *errors[0]["loc"]),
+        loc=("plans", index, *exc.errors(include_input=False)[0]["loc"]),
         problems=problems,
     )
 
 
-class HttpPaceSource:
+class HttpPaceSource(HttpAdapter):
     """The :class:`~ndis_rules.ports.PacePlanSource` port over HTTP.
 
     Args:
@@ -102,22 +104,8 @@ class HttpPaceSource:
         plan_path: str = "/planByNdisNumber/{ndis_number}",
         client: HttpClient | None = None,
     ) -> None:
-        if client is None:
-            if settings is None:
-                raise ValueError("give settings or a client")
-            client = HttpClient(settings)
-        self.client = client
+        super().__init__(settings, client)
         self.plan_path = plan_path
-
-    def close(self) -> None:
-        """Close the client's connections."""
-        self.client.close()
-
-    def __enter__(self) -> HttpPaceSource:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def plans_for(self, participant: ParticipantRef) -> list[PacePlan]:
         """The participant's PACE plans (see the module docs for the errors)."""

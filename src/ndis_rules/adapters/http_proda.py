@@ -58,7 +58,15 @@ from ..proda import (
     Participant,
     ProdaPlan,
 )
-from .http_client import HttpClient, HttpFailure, HttpSettings, Reply
+from .http_client import (
+    HttpAdapter,
+    HttpClient,
+    HttpFailure,
+    HttpSettings,
+    Reply,
+    map_failure,
+    payload_problems,
+)
 from .quickclaim import QuickclaimBooking, create_body, identity_of, plans_of
 
 if TYPE_CHECKING:
@@ -82,24 +90,24 @@ class BookingRoutes:
 
 
 def _gateway_error(failure: HttpFailure, where: str, booking_id: str | None) -> GatewayError:
-    tries = f" after {failure.attempts} attempt(s)" if failure.attempts > 1 else ""
-    match failure.kind:
-        case "timeout":
-            return GatewayTimeout(f"{failure}{tries}")
-        case "unavailable":
-            return GatewayUnavailable(f"{failure}{tries}")
-        case "payload":
-            return GatewayPayloadError(str(failure))
-    status = failure.status or 0
-    if status == 404 and booking_id is not None:
-        return BookingNotFound(booking_id)
-    if status in (408, 504):
-        return GatewayTimeout(f"{where}: HTTP {status}{tries}")
-    if status == 429 or status >= 500:
-        return GatewayUnavailable(f"{where}: HTTP {status}: {failure.reason}{tries}")
-    if status in (401, 403):
-        return GatewayRefused(f"not authorised by the gateway (HTTP {status})")
-    return GatewayRefused(failure.reason or f"HTTP {status}")
+    def by_status(status: int, tries: str) -> GatewayError:
+        if status == 404 and booking_id is not None:
+            return BookingNotFound(booking_id)
+        if status in (408, 504):
+            return GatewayTimeout(f"{where}: HTTP {status}{tries}")
+        if status == 429 or status >= 500:
+            return GatewayUnavailable(f"{where}: HTTP {status}: {failure.reason}{tries}")
+        if status in (401, 403):
+            return GatewayRefused(f"not authorised by the gateway (HTTP {status})")
+        return GatewayRefused(failure.reason or f"HTTP {status}")
+
+    return map_failure(
+        failure,
+        timeout=GatewayTimeout,
+        unavailable=GatewayUnavailable,
+        payload=GatewayPayloadError,
+        status=by_status,
+    )
 
 
 def _bookings_of(data: Any) -> list[Any]:
@@ -112,7 +120,7 @@ def _bookings_of(data: Any) -> list[Any]:
     raise GatewayPayloadError(f"expected a list of service bookings, got {type(data).__name__}")
 
 
-class HttpProdaGateway:
+class HttpProdaGateway(HttpAdapter):
     """The :class:`~ndis_rules.proda.ProdaGateway` port over HTTP (see the module docs).
 
     Args:
@@ -131,37 +139,16 @@ class HttpProdaGateway:
         client: HttpClient | None = None,
         default_type: BookingType = "standard",
     ) -> None:
-        if client is None:
-            if settings is None:
-                raise ValueError("give settings or a client")
-            client = HttpClient(settings)
-        self.client = client
+        super().__init__(settings, client)
         self.routes = routes or BookingRoutes()
         self.default_type: BookingType = default_type
 
-    def close(self) -> None:
-        """Close the client's connections."""
-        self.client.close()
-
-    def __enter__(self) -> HttpProdaGateway:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- internals ----------------------------------------------------------------------------
     def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        booking_id: str | None = None,
-        idempotency_key: str | None = None,
+        self, method: str, path: str, *, body: Any = None, booking_id: str | None = None
     ) -> Any:
-        return self._reply(
-            method, path, body=body, booking_id=booking_id, idempotency_key=idempotency_key
-        ).data
+        """The answer's data (see :meth:`_reply`)."""
+        return self._reply(method, path, body=body, booking_id=booking_id).data
 
     def _reply(
         self,
@@ -193,12 +180,9 @@ class HttpProdaGateway:
                 request, default_type=self.default_type, ended_early=ended_early
             )
         except ValidationError as exc:
-            problems = [
-                ".".join(str(x) for x in e["loc"]) + ": " + e["msg"].removeprefix("Value error, ")
-                for e in exc.errors(include_input=False)
-            ]
             raise GatewayPayloadError(
-                "the gateway's service booking cannot be read: " + "; ".join(problems)
+                "the gateway's service booking cannot be read: "
+                + "; ".join(payload_problems(exc))
             ) from None
 
     def _path(self, template: str, **values: str) -> str:
