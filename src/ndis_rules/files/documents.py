@@ -31,6 +31,7 @@ __all__ = [
     "read_invoices",
     "read_model",
     "read_settings",
+    "read_text",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -92,17 +93,22 @@ def _load_text(text: str, source: str, prefix: str = "") -> Any:
         raise InputError("the JSON document is nested too deeply", source=source) from None
 
 
-def read_data(path: str | Path, *, prefix: str = "") -> Any:
-    """A JSON (or, by suffix, YAML) file's data; an unreadable file, text that is not UTF-8 or
-    not JSON is an :class:`InputError` naming the file (``prefix`` starts the message)."""
+def read_text(path: str | Path) -> str:
+    """A file's UTF-8 text; an unreadable file or text that is not UTF-8 is an
+    :class:`InputError` naming the file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", source=str(p)) from None
-    return _load_text(text, str(p), prefix)
+
+
+def read_data(path: str | Path, *, prefix: str = "") -> Any:
+    """A JSON (or, by suffix, YAML) file's data; an unreadable file, text that is not UTF-8 or
+    not JSON is an :class:`InputError` naming the file (``prefix`` starts the message)."""
+    return _load_text(read_text(path), str(Path(path)), prefix)
 
 
 def parse_model(model: type[M], text: str, source: str = "<input>") -> M:
@@ -123,14 +129,7 @@ def validate_model(model: type[M], data: Any, source: str = "<input>") -> M:
 
 def read_model(model: type[M], path: str | Path) -> M:
     """Read and validate a file as ``model``."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=str(p)) from None
-    return parse_model(model, text, str(p))
+    return parse_model(model, read_text(path), str(Path(path)))
 
 
 def read_contract(path: str | Path) -> Contract:

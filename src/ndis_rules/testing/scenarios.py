@@ -43,6 +43,7 @@ from ..daytypes import HolidayList
 from ..errors import InputError, input_error_from
 from ..files.catalogue import load_editions
 from ..files.documents import load_yaml_or_json as _yaml_load
+from ..files.documents import read_text
 from ..itemchecks import CatalogueContext
 from ..models import Channel, Contract, Invoice, IsoDate, ProcessingMode, Settings
 from ..money import Money
@@ -277,12 +278,7 @@ def catalogue_context(scenario: Scenario) -> CatalogueContext | None:
 def load_scenario_file(path: str | Path) -> list[Scenario]:
     """Read a scenario file (validation scenarios only)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=str(p)) from None
+    text = read_text(p)
     return parse_scenarios(text, source=str(p), base=p.parent)
 
 
@@ -416,12 +412,7 @@ def _other_runner(kind: str, source: str) -> Callable[[Mapping[str, Any]], list[
 def run_scenario_file(path: str | Path) -> list[ScenarioResult]:
     """Run every scenario of a file, of any kind. Raises :class:`InputError` for a bad file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(p)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=str(p)) from None
+    text = read_text(p)
     results: list[ScenarioResult] = []
     for n, doc in enumerate(_documents(_yaml_load(text, str(p)), str(p))):
         kind = str(doc.get("kind", "validation"))
