@@ -14,16 +14,7 @@ import pytest
 
 from ndis_rules.adapters.http_client import HttpFailure, map_failure
 from ndis_rules.adapters.sqlite_common import connect, in_memory, wrap_error
-from ndis_rules.cli.batch import (
-    BatchProgressDisplay,
-    attention_lines,
-    counters_dict,
-    counters_line,
-    exit_code,
-    read_model_list,
-    refuse_repeated_numbers,
-    retries_arg,
-)
+from ndis_rules.cli import batch as cli_batch
 from ndis_rules.errors import InputError, StoreIntegrityError, StoreUnavailable
 from ndis_rules.files.documents import read_text
 from ndis_rules.pace import ParticipantRef
@@ -123,8 +114,8 @@ def test_counters_line_reads_an_event_and_a_report_alike() -> None:
     event = Progress(3, 2, 1, 1, 0, 1, Who("1"), "failed")
     report: Totals[Who, Done] = Totals(3, 2, 1, 1, 0, (Who("9"),))
     expected = "total 3  processed 2  success 1  failed 1  uncompleted 0  no active contract 1"
-    assert counters_line(event) == counters_line(report) == expected
-    assert counters_dict(Totals(3, 2, 1, 1, 0, (Who("9"),))) == {
+    assert cli_batch.counters_line(event) == cli_batch.counters_line(report) == expected
+    assert cli_batch.counters_dict(Totals(3, 2, 1, 1, 0, (Who("9"),))) == {
         "total": 3, "processed": 2, "success": 1, "failed": 1, "uncompleted": 0,
         "no_active_contract": 1,
     }
@@ -137,7 +128,10 @@ def test_attention_lines_name_each_unfinished_participant_under_its_title() -> N
         Done(Who("3"), "uncompleted", "C3", "Not finished"),
         Done(Who("4"), "failed", "C4", "Refused"),
     ]
-    assert attention_lines(results, lambda w: f"#{w.ndis_number}", failed="needs attention") == [
+    lines = cli_batch.attention_lines(
+        results, lambda w: f"#{w.ndis_number}", failed="needs attention"
+    )
+    assert lines == [
         "",
         "needs attention:",
         "  #4 [contract C4]: Refused",
@@ -148,24 +142,24 @@ def test_attention_lines_name_each_unfinished_participant_under_its_title() -> N
         "no active contract:",
         "  #2: No active contract: no contract",
     ]
-    assert attention_lines(results[:1], str, failed="failed") == []
+    assert cli_batch.attention_lines(results[:1], str, failed="failed") == []
 
 
 def test_exit_code_is_0_only_when_every_participant_succeeded_and_nothing_else_waits() -> None:
-    assert exit_code(Totals(2, 2, 2, 0, 0, ())) == 0
-    assert exit_code(Totals(2, 2, 2, 0, 0, ()), attention=True) == 1
-    assert exit_code(Totals(2, 1, 1, 0, 0, (Who("2"),))) == 1
-    assert exit_code(Totals(0, 0, 0, 0, 0, ())) == 0
+    assert cli_batch.exit_code(Totals(2, 2, 2, 0, 0, ())) == 0
+    assert cli_batch.exit_code(Totals(2, 2, 2, 0, 0, ()), attention=True) == 1
+    assert cli_batch.exit_code(Totals(2, 1, 1, 0, 0, (Who("2"),))) == 1
+    assert cli_batch.exit_code(Totals(0, 0, 0, 0, 0, ())) == 0
 
 
 def test_plain_progress_lines_name_the_participant_by_the_display_label() -> None:
-    class Named(BatchProgressDisplay[Who]):
+    class Named(cli_batch.BatchProgressDisplay[Who]):
         def label(self, participant: Who) -> str:
             return f"name ({participant.ndis_number})"
 
     plain, named = io.StringIO(), io.StringIO()
     event = Progress(2, 0, 0, 0, 0, 1, Who("7"), "no_active_contract")
-    BatchProgressDisplay[Who](plain)(event)
+    cli_batch.BatchProgressDisplay[Who](plain)(event)
     Named(named)(event)
     tail = "; total 2  processed 0  success 0  failed 0  uncompleted 0  no active contract 1\n"
     assert plain.getvalue() == "progress 1/2 (50%): 7 no active contract" + tail
@@ -173,11 +167,11 @@ def test_plain_progress_lines_name_the_participant_by_the_display_label() -> Non
 
 
 def test_retries_arg_takes_a_whole_number_of_0_or_more() -> None:
-    assert retries_arg("0") == 0
+    assert cli_batch.retries_arg("0") == 0
     with pytest.raises(argparse.ArgumentTypeError, match="must be 0 or more"):
-        retries_arg("-1")
+        cli_batch.retries_arg("-1")
     with pytest.raises(argparse.ArgumentTypeError, match="expected a whole number"):
-        retries_arg("two")
+        cli_batch.retries_arg("two")
 
 
 def test_participant_lists_name_the_position_of_a_bad_or_repeated_entry(tmp_path: Path) -> None:
@@ -187,9 +181,9 @@ def test_participant_lists_name_the_position_of_a_bad_or_repeated_entry(tmp_path
         ' {"ndis_number": "430000001", "last_name": "B", "date_of_birth": "1991-01-01"}]',
         encoding="utf-8",
     )
-    people = read_model_list(good, ParticipantRef, "participants")
+    people = cli_batch.read_model_list(good, ParticipantRef, "participants")
     with pytest.raises(InputError) as repeated:
-        refuse_repeated_numbers(people, str(good))
+        cli_batch.refuse_repeated_numbers(people, str(good))
     assert repeated.value.loc == (1, "ndis_number")
     assert "already given at 0" in str(repeated.value)
     assert "A" not in str(repeated.value).replace(str(good), "")  # no name echoed
@@ -197,12 +191,12 @@ def test_participant_lists_name_the_position_of_a_bad_or_repeated_entry(tmp_path
     bad = tmp_path / "bad.json"
     bad.write_text('[{"ndis_number": "430000001", "last_name": "A"}]', encoding="utf-8")
     with pytest.raises(InputError) as missing:
-        read_model_list(bad, ParticipantRef, "participants")
+        cli_batch.read_model_list(bad, ParticipantRef, "participants")
     assert missing.value.problems[0].startswith("0.date_of_birth")
     not_list = tmp_path / "obj.json"
     not_list.write_text("{}", encoding="utf-8")
     with pytest.raises(InputError, match="expected a JSON list of participants"):
-        read_model_list(not_list, ParticipantRef, "participants")
+        cli_batch.read_model_list(not_list, ParticipantRef, "participants")
 
 
 # -- adapters.sqlite_common ----------------------------------------------------------------------
