@@ -69,6 +69,8 @@ def _book(tmp_path: Path, quoted: bool = False) -> tuple[Path, Path]:
             lines.append(_line("439999999", day, "NOBODY"))
     lines.insert(5, lines[3])  # a repeated line
     lines.insert(9, _line(BIG, "2025/13/04", "INV-A"))  # no such month
+    lines.insert(11, ",,, ,")  # a blank row, and an empty line: file-level findings
+    lines.insert(14, "")
     lines += [_line(BIG, "2025/03/03", "OLD-1"), _line(BIG, "2025/03/04", "OLD-1", qty="9")]
     lines += [_line(BIG, "2025/08/11", "INV-D", item="04_104_0125_6_1", qty="3")] * 2
     lines.append(_line(BIG, "2025/08/12", "inv-long", qty="1"))  # the long invoice's number again
@@ -123,15 +125,17 @@ def test_the_streamed_json_is_todays_json_byte_for_byte(tmp_path: Path, explain:
     claims, contracts = _book(tmp_path)
     flags = ("--explain",) if explain else ()
     code, text = _check(claims, contracts, "--format", "json", "--spill-rows", "2", *flags)
-    report = check_claims(
-        read_bpr(claims), load_contracts(contracts), as_of=TODAY, explain=explain
-    )
+    results = read_bpr(claims)
+    assert results.findings  # the blank rows
+    report = check_claims(results, load_contracts(contracts), as_of=TODAY, explain=explain)
 
     class Args:
         holidays = False
 
     run = _check_run(Args(), None, TODAY, None)  # type: ignore[arg-type]
-    expected = json.dumps(dataclasses.replace(report, run=run).to_dict(), indent=2) + "\n"
+    document = dataclasses.replace(report, run=run).to_dict()
+    document["findings"] = list(results.findings)
+    expected = json.dumps(document, indent=2) + "\n"
     assert text == expected and code == 1
 
 
@@ -150,7 +154,7 @@ def test_an_empty_report_and_a_file_of_only_a_header(tmp_path: Path) -> None:
     claims, contracts = _book(tmp_path)
     claims.write_text(",".join(COLUMNS) + "\r\n")
     code, text = _check(claims, contracts, "--format", "json", "--spill-rows", "1")
-    assert code == 0 and json.loads(text)["rows"] == [] and '"rows": []\n}\n' in text
+    assert code == 0 and json.loads(text)["rows"] == [] and '"rows": [],\n' in text
 
 
 def test_a_participant_over_the_budget_is_decided_in_parts(
@@ -245,7 +249,8 @@ def test_place_says_where_check_puts_a_row(tmp_path: Path) -> None:
 def test_partition_files_hold_every_row(tmp_path: Path) -> None:
     claims, _ = _book(tmp_path)
     folder = spill._Folder(tmp_path)
-    _, parts = spill._split_file(claims, folder, 4, 1)
+    _, parts, findings = spill._split_file(claims, folder, 4, 1)
+    assert findings == read_bpr(claims).findings
     records = [r for path, _ in parts for r in spill._records(path)]
     assert sorted(n for n, _ in records) == [r.row_number for r in read_bpr(claims)]
     assert sum(n for _, n in parts) == len(records)
