@@ -255,3 +255,33 @@ def test_partition_files_hold_every_row(tmp_path: Path) -> None:
     assert sorted(n for n, _ in records) == [r.row_number for r in read_bpr(claims)]
     assert sum(n for _, n in parts) == len(records)
     _ = _catalogue_context  # the CLI helper used above stays importable
+
+
+def test_formatting_leaves_no_garbage_to_grow_with_the_file(tmp_path: Path) -> None:
+    """The check runs with the cyclic collector paused; the JSON formatter's closures form
+    cycles, which must be freed a budget at a time (they once grew to GBs on a big file)."""
+    import gc
+    import types
+
+    from ndis_rules._gc import gc_paused
+    from ndis_rules.cli.claims import _json_row
+
+    claims, contracts_dir = _book(tmp_path)
+    contracts = load_contracts(contracts_dir)
+
+    def closures() -> int:
+        return sum(
+            1
+            for o in gc.get_objects()
+            if isinstance(o, types.FunctionType) and "_make_iterencode" in o.__qualname__
+        )
+
+    gc.collect()
+    with gc_paused():
+        before = closures()
+        with check_claims_spilled(
+            claims, contracts, as_of=TODAY, render=_json_row, spill_rows=3
+        ) as report:
+            after = closures()
+            rows = sum(1 for _ in report.rows())
+    assert rows > 30 and after - before < 10

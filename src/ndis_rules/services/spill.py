@@ -20,6 +20,7 @@ report format, with a tiny budget and without, on one and two workers.
 from __future__ import annotations
 
 import contextlib
+import gc
 import heapq
 import math
 import os
@@ -221,6 +222,10 @@ class _Job:
         self.summaries.append(summarise(rows, contracts, invoices))
         kept = [(r.row, self.render(r)) for r in rows]
         kept = [k for k in kept if k[1] is not None]
+        # the cyclic collector is paused for the check, but formatting can leave cycles (the
+        # json module's indenting encoder makes a few per call): free them a budget at a time,
+        # or they would grow with the file
+        gc.collect(0)
         if not kept:
             return
         kept.sort(key=itemgetter(0))
