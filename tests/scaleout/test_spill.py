@@ -120,6 +120,19 @@ def test_a_tiny_budget_gives_the_same_report(
     assert _check(claims, contracts, *fmt, "--workers", "2") == plain
 
 
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_tiny_budget_with_the_fast_path_is_the_exact_engine(
+    tmp_path: Path, fmt: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims, contracts = _book(tmp_path)
+    monkeypatch.setenv("NDIS_RULES_FAST_PATH", "0")
+    exact = _check(claims, contracts, *fmt)
+    monkeypatch.setenv("NDIS_RULES_FAST_PATH", "1")
+    assert _check(claims, contracts, *fmt, "--spill-rows", "2") == exact
+    assert _check(claims, contracts, *fmt, "--spill-rows", "3", "--workers", "2") == exact
+
+
 @pytest.mark.parametrize("explain", [False, True])
 def test_the_streamed_json_is_todays_json_byte_for_byte(tmp_path: Path, explain: bool) -> None:
     claims, contracts = _book(tmp_path)

@@ -63,8 +63,8 @@ from ..services.scaleout import (
     load_catalogue_context,
     merge_reports,
 )
-from .common import add_today_options, today_from
 from ..services.spill import DEFAULT_SPILL_ROWS, check_claims_spilled
+from .common import add_today_options, today_from
 from .common import iso_date as _date
 
 __all__ = [
