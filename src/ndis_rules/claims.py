@@ -58,7 +58,7 @@ from .models import CORE_CATEGORIES, ClaimLine, Contract, Invoice, ManagementTyp
 from .money import Money
 from .outcomes import Draw, LineDecision, Outcome, Severity, outcome_of
 from .periods import checked_day
-from .rules import evaluate_batch
+from .rules import BatchRun, evaluate_batch
 from .rules.fast import FastPathStats
 
 __getattr__ = forward("ndis_rules.files.contracts", ("load_contracts",))
@@ -71,12 +71,14 @@ __all__ = [
     "ClaimsBook",
     "ClaimsReport",
     "ClaimsSummary",
+    "ContractRun",
     "FastPathStats",
     "RowNote",
     "RowOutcome",
     "check_claims",
     "fast_path_default",
     "set_fast_path_default",
+    "summarise",
 ]
 
 #: The bulk payment request reader rejected the row (each message names the row and column).
@@ -396,6 +398,18 @@ class ClaimsBook:
             found = self._held[contract.id] = _managements_held(contract)
         return found
 
+    def place(self, result: BprResult) -> tuple[Contract, str, str] | RowOutcome:
+        """Where :meth:`check` puts a row: its contract, provider and claim reference (the
+        invoice it joins), or, for a row the reader rejected or without a contract, its
+        outcome (decided without the engine)."""
+        row = result.row
+        if row is None or result.errors:
+            return _rejected(result)
+        contract = self.contract_for(row.ndis_number, row.supports_delivered_from)
+        if contract is None:
+            return _no_contract(result, row)
+        return contract, _provider_of(row), row.claim_reference
+
     def check(
         self,
         results: Sequence[BprResult],
@@ -634,6 +648,81 @@ def _summary(rows: Sequence[RowOutcome], contracts: int, invoices: int) -> Claim
         contracts=contracts,
         invoices=invoices,
     )
+
+
+def summarise(rows: Sequence[RowOutcome], contracts: int, invoices: int) -> ClaimsSummary:
+    """The summary of some rows (``contracts`` and ``invoices``: how many they were checked
+    against and grouped into); summaries of disjoint rows add up."""
+    return _summary(rows, contracts, invoices)
+
+
+class ContractRun:
+    """One contract's rows checked an invoice (or part of one) at a time, with the decisions
+    :meth:`ClaimsBook.check` gives: for a participant with more rows than fit in memory.
+
+    :meth:`ClaimsBook.check` groups a contract's rows into invoices by (provider, claim
+    reference) in order of first appearance and decides them in that order against one ledger.
+    Give :meth:`check` the same invoices in the same order (each invoice's rows in file order,
+    whole or in consecutive parts): ``invoices`` are all their (provider, claim reference)
+    keys, known before the first call (see :meth:`ClaimsBook.place`). ``fast_path`` as in
+    :func:`check_claims`.
+    """
+
+    __slots__ = ("_catalogue", "_contract", "_entered", "_held", "_run")
+
+    def __init__(
+        self,
+        book: ClaimsBook,
+        contract: Contract,
+        invoices: Iterable[tuple[str, str]],
+        *,
+        as_of: date,
+        settings: Settings | None = None,
+        catalogue: CatalogueContext | None = None,
+        explain: bool = False,
+        fast_path: bool | FastPathStats | None = None,
+    ) -> None:
+        self._contract = contract
+        self._held = book.held(contract)
+        self._catalogue = catalogue
+        self._entered = False
+        self._run = BatchRun(
+            contract,
+            [f"bpr:{provider}:{reference}" for provider, reference in invoices],
+            as_of=as_of,
+            channel=_CHANNEL,
+            settings=settings,
+            explain=explain,
+            catalogue=catalogue,
+            fast_path=fast_path_default() if fast_path is None else fast_path,
+        )
+
+    def check(
+        self, results: Sequence[BprResult], *, first: bool = True, last: bool = True
+    ) -> list[RowOutcome]:
+        """The outcomes of the rows of one invoice (``first``/``last``: this part starts / ends
+        it), in the order given. Every row must be placed on this contract and invoice."""
+        cw = _ContractWork(self._contract, self._held)
+        for index, result in enumerate(results):
+            assert result.row is not None
+            _add_line(cw, index, result, result.row, self._catalogue)
+        if not cw.invoices:
+            return []
+        (iw,) = cw.invoices.values()
+        invoice = _invoice(iw, self._contract.id)
+        if first and last:
+            lines = list(self._run.invoice(invoice).lines)
+        else:
+            if first:
+                self._entered = False
+            lines = self._run.lines(invoice)
+            self._entered = self._entered or any(ld.outcome != "error" for ld in lines)
+            if last:
+                self._run.close(invoice, entered=self._entered)
+        return [
+            _decided(results[index], self._contract, iw, ld)
+            for index, ld in zip(iw.rows, lines, strict=True)
+        ]
 
 
 def check_claims(

@@ -666,18 +666,6 @@ def test_the_check_in_chunks_is_the_check_for_any_file(
     assert chunked.to_dict() == whole.to_dict()
 
 
-def _spy_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = cli_claims.check_in_chunks
-
-    def spy(*args: Any, **kwargs: Any) -> ClaimsReport:
-        calls.append(len(args[0]))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(cli_claims, "check_in_chunks", spy)
-    return calls
-
-
 def _check_to(out: io.StringIO, *extra: str) -> tuple[int, str]:
     argv = ["claims", "check", str(CLAIMS), "--contracts", str(CONTRACTS), *extra]
     code = main([*argv, "--catalogue", str(CATALOGUE), "--today", "2025-11-15"], out=out)
@@ -709,9 +697,9 @@ def test_progress_bar_on_a_terminal_for_a_long_run(monkeypatch: pytest.MonkeyPat
 def test_progress_bar_for_the_json_report(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("rich")
     plain = _check_to(io.StringIO(), "--format", "json")
-    calls = _spy_chunks(monkeypatch)
+    advanced = _spy_advance(monkeypatch)  # the JSON report is streamed like the others
     monkeypatch.setattr(cli_claims, "PROGRESS_MIN_BYTES", 0)
-    assert _check_to(_Terminal(), "--format", "json") == plain and calls == [30]
+    assert _check_to(_Terminal(), "--format", "json") == plain and sum(advanced) == 30
 
 
 def test_plain_output_without_rich(monkeypatch: pytest.MonkeyPatch) -> None:

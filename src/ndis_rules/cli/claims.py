@@ -22,12 +22,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import dataclasses
+import functools
 import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -45,13 +45,14 @@ from ..checkrun import CheckRun
 from ..claims import (
     ClaimsBook,
     ClaimsReport,
+    ClaimsSummary,
     RowOutcome,
     check_claims,
     set_fast_path_default,
 )
 from ..editions import CatalogueSet
 from ..errors import InputError
-from ..files.bpr import read_bpr, read_records
+from ..files.bpr import read_bpr
 from ..files.catalogue import detect_and_load
 from ..files.contracts import load_contracts
 from ..files.documents import read_settings
@@ -59,11 +60,10 @@ from ..itemchecks import CatalogueContext
 from ..models import Contract, Settings
 from ..services.scaleout import (
     CatalogueSpec,
-    check_claims_parallel,
-    check_claims_streamed,
     load_catalogue_context,
     merge_reports,
 )
+from ..services.spill import DEFAULT_SPILL_ROWS, check_claims_spilled
 from .common import add_today_options, today_from
 from .common import iso_date as _date
 
@@ -146,13 +146,26 @@ def _draws_or_target(r: RowOutcome) -> str:
 
 def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool = False) -> str:
     """The summary, then the rejected and warned rows with their codes, messages and draws."""
-    s = report.summary
+    shown = [_table_row(r, explain) for r in report.rows if r.outcome != "allowed"]
+    return "\n".join(_table_parts(report.summary, report.run, source, shown))
+
+
+def _table_parts(
+    s: ClaimsSummary,
+    run: CheckRun | None,
+    source: str,
+    shown: Iterable[str],
+    findings: Sequence[str] = (),
+) -> Iterator[str]:
+    """The table's lines: the head (the reader's file-level ``findings`` as ``file:`` lines
+    after the first), the rows shown (``shown``: flagged rows already formatted by
+    :func:`_table_row`, in file order; there are ``warnings + errors`` of them), the tail."""
     out = [
         f"claims check{' of ' + source if source else ''}: {s.lines} line(s): "
         f"{s.allowed} allowed, {s.warnings} warning, {s.errors} error",
+        *(f"file: {finding}" for finding in findings),
         f"claimable {s.claimable} over {s.contracts} contract(s), {s.invoices} invoice(s)",
     ]
-    run = report.run
     if run is not None and run.not_checked:
         out.append("not checked (the result says nothing about these):")
         out.extend(f"  {n.check}: {n.reason}" for n in run.not_checked)
@@ -164,26 +177,12 @@ def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool
             s.by_code.items(), key=lambda kv: (rank[s.severities.get(kv[0], "info")], -kv[1], kv[0])
         ):
             out.append(f"  {code:<{width}}  {s.severities.get(code, 'info'):<7}  {count:>7}")
-    shown = [r for r in report.rows if r.outcome != "allowed"]
-    if shown:
-        out.append("")
-        out.append("rejected and warned lines:")
-    for r in shown:
-        amount = str(r.amount) if r.amount is not None else "-"
-        out.append(
-            f"row {r.row:<6} {r.outcome.upper():<7} {r.participant or '-':<10} "
-            f"{r.claim_reference or '-':<16} {r.item or '-':<18} {amount:>10}  "
-            f"{_draws_or_target(r)}"
-        )
-        for note in r.notes:
-            if note.severity != "info" or explain:
-                out.append(f"           {note.code}: {note.message}")
-        if explain and r.decision is not None:
-            for t in r.decision.trace:
-                inputs = ", ".join(f"{k}={v}" for k, v in t.inputs.items())
-                out.append(
-                    f"           . {t.rule} -> {t.outcome}" + (f" ({inputs})" if inputs else "")
-                )
+    yield from out
+    if s.warnings + s.errors:
+        yield ""
+        yield "rejected and warned lines:"
+        yield from shown
+    out = []
     hidden = s.allowed
     if hidden:
         out.append("")
@@ -195,6 +194,24 @@ def format_claims_table(report: ClaimsReport, *, source: str = "", explain: bool
         width = max(len(r[0]) for r in facts)
         for key, first, *rest in facts:
             out.append(f"  {key:<{width}}  {first}" + (": " + ", ".join(rest) if rest else ""))
+    yield from out
+
+
+def _table_row(r: RowOutcome, explain: bool) -> str:
+    """The lines of one flagged row in the table."""
+    amount = str(r.amount) if r.amount is not None else "-"
+    out = [
+        f"row {r.row:<6} {r.outcome.upper():<7} {r.participant or '-':<10} "
+        f"{r.claim_reference or '-':<16} {r.item or '-':<18} {amount:>10}  "
+        f"{_draws_or_target(r)}"
+    ]
+    for note in r.notes:
+        if note.severity != "info" or explain:
+            out.append(f"           {note.code}: {note.message}")
+    if explain and r.decision is not None:
+        for t in r.decision.trace:
+            inputs = ", ".join(f"{k}={v}" for k, v in t.inputs.items())
+            out.append(f"           . {t.rule} -> {t.outcome}" + (f" ({inputs})" if inputs else ""))
     return "\n".join(out)
 
 
@@ -225,33 +242,86 @@ def format_claims_csv(report: ClaimsReport, *, source: str = "") -> str:
     ``#`` lines come first: the file checked, the tool, *today*, the catalogues, region, state,
     settings and the checks that did not run (a spreadsheet shows them above the table;
     ``pandas.read_csv(..., comment="#")`` skips them)."""
+    return _csv_head(report.run, source) + "".join(_csv_row(r) for r in report.rows)
+
+
+def _csv_writer() -> tuple[io.StringIO, Any]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    if report.run is not None:
+    return buffer, csv.writer(buffer, lineterminator="\r\n")
+
+
+def _csv_head(run: CheckRun | None, source: str) -> str:
+    """The ``#`` lines (when the run is known) and the column names."""
+    buffer, writer = _csv_writer()
+    if run is not None:
         writer.writerow(["# ndis-rules claims check", _safe(source)])
-        for key, *values in report.run.rows():
+        for key, *values in run.rows():
             writer.writerow([f"# {key}", *(_safe(v) for v in values)])
     writer.writerow(CSV_COLUMNS)
-    for r in report.rows:
-        writer.writerow(
-            [
-                _safe(cell)
-                for cell in (
-                    str(r.row),
-                    r.outcome,
-                    r.participant,
-                    r.claim_reference,
-                    r.item,
-                    r.service_from,
-                    r.service_to,
-                    str(r.amount) if r.amount is not None else "",
-                    " ".join(r.codes),
-                    r.draws_text,
-                    " | ".join(r.messages),
-                )
-            ]
-        )
     return buffer.getvalue()
+
+
+def _csv_row(r: RowOutcome) -> str:
+    """One row of the CSV report, with its line break."""
+    buffer, writer = _csv_writer()
+    writer.writerow(
+        [
+            _safe(cell)
+            for cell in (
+                str(r.row),
+                r.outcome,
+                r.participant,
+                r.claim_reference,
+                r.item,
+                r.service_from,
+                r.service_to,
+                str(r.amount) if r.amount is not None else "",
+                " ".join(r.codes),
+                r.draws_text,
+                " | ".join(r.messages),
+            )
+        ]
+    )
+    return buffer.getvalue()
+
+
+def _json_row(r: RowOutcome) -> str:
+    """One row of the JSON report as ``json.dumps(report.to_dict(), indent=2)`` writes it
+    inside the ``rows`` list (indented two levels)."""
+    return "    " + json.dumps(r.to_dict(), indent=2).replace("\n", "\n    ")
+
+
+_ROWS: Final = "\x00rows\x00"
+
+
+def _json_parts(
+    s: ClaimsSummary, run: CheckRun | None, rows: Iterable[str], findings: Sequence[str] = ()
+) -> Iterator[str]:
+    """The JSON report in pieces, byte for byte ``json.dumps`` (indent 2) of the report's
+    ``to_dict()`` with the reader's file-level ``findings`` after the rows: the summary and
+    run, then each row as it comes (``rows``: :func:`_json_row` texts), then the findings."""
+    document: dict[str, Any] = {"summary": s.to_dict()}
+    if run is not None:
+        document["run"] = run.to_dict()
+    document["rows"] = _ROWS
+    document["findings"] = list(findings)
+    head, _, tail = json.dumps(document, indent=2).partition(json.dumps(_ROWS))
+    yield head + "["
+    empty = True
+    for row in rows:
+        yield ("\n" if empty else ",\n") + row
+        empty = False
+    yield ("]" if empty else "\n  ]") + tail
+
+
+def _spill_rows(text: str) -> int:
+    try:
+        n = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows >= 1, got {text!r}")
+    return n
 
 
 def _workers(text: str) -> int:
@@ -264,23 +334,17 @@ def _workers(text: str) -> int:
     return n
 
 
-def _check_with_workers(
-    args: argparse.Namespace,
-    spec: CatalogueSpec | None,
-    contracts: list[Contract],
-    today: date,
-    settings: Settings | None,
-) -> ClaimsReport:
-    return check_claims_parallel(
-        Path(args.file),
-        contracts,
-        workers=args.workers,
-        as_of=today,
-        settings=settings,
-        catalogue=spec,
-        explain=args.explain,
-        keep="flagged" if args.format == "table" else "all",
-    )
+def _renderer(form: str, explain: bool) -> Callable[[RowOutcome], str | None]:
+    """What the report keeps of each row, formatted where the row is decided."""
+    if form == "json":
+        return _json_row
+    if form == "csv":
+        return _csv_row
+    return functools.partial(_flagged_table_row, explain=explain)
+
+
+def _flagged_table_row(r: RowOutcome, *, explain: bool) -> str | None:
+    return _table_row(r, explain) if r.outcome != "allowed" else None
 
 
 #: Set to ``0`` to check every line with the exact engine (the fast path for plain lines is on
@@ -294,108 +358,73 @@ def _apply_fast_path_env() -> None:
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     _apply_fast_path_env()
-    if args.format in ("table", "csv") and not args.explain:
-        return _check_streamed(args, out)
-    if args.workers > 1:
-        spec = _catalogue_spec(args)
-        context = _catalogue_context(args)
-        settings = _settings(args)
-        contracts = load_contracts(args.contracts)
-        today_: date = today_from(args)
-        report = _check_with_workers(args, spec, contracts, today_, settings)
-        _, records = read_records(Path(args.file), args.file)  # its file-level findings
-        return _write_report(
-            args, out, report, _check_run(args, context, today_, settings), records.findings
-        )
-    with _progress(out, Path(args.file)) as progress:
-        progress.stage(
-            "loading the catalogue and contracts" if args.catalogue else "loading contracts"
-        )
-        context = _catalogue_context(args)
-        settings = _settings(args)
-        contracts = load_contracts(args.contracts)
-        progress.stage(f"reading {args.file}")
-        results = read_bpr(Path(args.file), source=args.file)
-        today: date = today_from(args)
-        if progress.live:
-            progress.stage(f"checking {len(results)} line(s)", total=len(results))
-            report = check_in_chunks(
-                results,
-                contracts,
-                as_of=today,
-                settings=settings,
-                catalogue=context,
-                explain=args.explain,
-                advance=progress.advance,
+    """Every format in bounded memory: the rows are checked a partition of participants (or a
+    budget of rows) at a time, each row formatted as it is decided and spilled to a temporary
+    folder, then written in file order (see :mod:`ndis_rules.services.spill`)."""
+    with contextlib.ExitStack() as stack:
+        with _progress(out, Path(args.file)) as progress:
+            progress.stage(
+                "loading the catalogue and contracts" if args.catalogue else "loading contracts"
             )
+            context = _catalogue_context(args)
+            settings = _settings(args)
+            contracts = load_contracts(args.contracts)
+            today: date = today_from(args)
+            spec = _catalogue_spec(args) if args.workers > 1 else None
+            progress.stage(f"checking {args.file}")
+            stack.enter_context(_exit_on_terminate())
+            report = stack.enter_context(
+                check_claims_spilled(
+                    Path(args.file),
+                    contracts,
+                    as_of=today,
+                    render=_renderer(args.format, args.explain),
+                    spill_rows=args.spill_rows,
+                    settings=settings,
+                    catalogue=spec if spec is not None else context,
+                    explain=args.explain,
+                    workers=args.workers,
+                    advance=progress.advance if progress.live else None,
+                )
+            )
+        run = _check_run(args, context, today, settings)
+        rows: Iterator[str] = report.rows()
+        findings = report.findings
+        if args.format == "json":
+            for part in _json_parts(report.summary, run, rows, findings):
+                out.write(part)
+            out.write("\n")
+        elif args.format == "csv":
+            out.write(_csv_head(run, args.file))
+            for row in rows:
+                out.write(row)
+            for finding in findings:
+                sys.stderr.write(f"ndis-rules: note: {args.file}: {finding}\n")
         else:
-            report = check_claims(
-                results,
-                contracts,
-                as_of=today,
-                settings=settings,
-                catalogue=context,
-                explain=args.explain,
-            )
-    return _write_report(
-        args, out, report, _check_run(args, context, today, settings), results.findings
-    )
+            for line in _table_parts(report.summary, run, args.file, rows, findings):
+                out.write(line + "\n")
+    return EXIT_ERRORS if report.summary.errors else EXIT_OK
 
 
-def _check_streamed(args: argparse.Namespace, out: TextIO) -> int:
-    """Table and CSV reports in bounded memory: the rows are checked one partition of
-    participants at a time and only what the report prints is kept (the JSON report and
-    ``--explain`` keep every line's full decision instead)."""
-    with _progress(out, Path(args.file)) as progress:
-        progress.stage(
-            "loading the catalogue and contracts" if args.catalogue else "loading contracts"
-        )
-        context = _catalogue_context(args)
-        settings = _settings(args)
-        contracts = load_contracts(args.contracts)
-        today: date = today_from(args)
-        spec = _catalogue_spec(args) if args.workers > 1 else None
-        progress.stage(f"checking {args.file}")
-        streamed = check_claims_streamed(
-            Path(args.file),
-            contracts,
-            as_of=today,
-            keep="flagged" if args.format == "table" else "all",
-            settings=settings,
-            catalogue=spec if spec is not None else context,
-            workers=args.workers,
-            advance=progress.advance if progress.live else None,
-        )
-    report = ClaimsReport(streamed.rows, streamed.summary)
-    return _write_report(
-        args, out, report, _check_run(args, context, today, settings), streamed.findings
-    )
+@contextlib.contextmanager
+def _exit_on_terminate() -> Iterator[None]:
+    """SIGTERM ends the command as Ctrl-C does (``finally`` blocks run: the temporary folder is
+    removed); outside the main thread, nothing changes."""
+    import signal
+    import threading
 
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-def _write_report(
-    args: argparse.Namespace,
-    out: TextIO,
-    report: ClaimsReport,
-    run: CheckRun,
-    findings: Sequence[str] = (),
-) -> int:
-    """The report in the chosen format, with the reader's file-level findings: a ``findings``
-    list in JSON, ``file:`` lines after the table's summary, stderr lines beside a CSV."""
-    report = dataclasses.replace(report, run=run)
-    if args.format == "json":
-        data = report.to_dict()
-        data["findings"] = list(findings)
-        out.write(json.dumps(data, indent=2) + "\n")
-    elif args.format == "csv":
-        out.write(format_claims_csv(report, source=args.file))
-        for finding in findings:
-            sys.stderr.write(f"ndis-rules: note: {args.file}: {finding}\n")
-    else:
-        table = format_claims_table(report, source=args.file, explain=args.explain)
-        head, _, rest = table.partition("\n")
-        notes = "".join(f"\nfile: {finding}" for finding in findings)
-        out.write(head + notes + ("\n" + rest if rest else "") + "\n")
-    return EXIT_ERRORS if report.has_errors else EXIT_OK
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # -- progress -----------------------------------------------------------------------------------
@@ -660,6 +689,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=1,
         help="worker processes, one partition of participants each (default 1; the result is "
         "the same for any number)",
+    )
+    k.add_argument(
+        "--spill-rows",
+        type=_spill_rows,
+        default=DEFAULT_SPILL_ROWS,
+        help="rows held in memory at once; a larger partition or participant is checked that "
+        f"many rows at a time through a temporary folder (default {DEFAULT_SPILL_ROWS:,}; the "
+        "result is the same for any number)",
     )
     k.set_defaults(handler=_cmd_check)
 

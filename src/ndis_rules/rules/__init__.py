@@ -42,10 +42,11 @@ from __future__ import annotations
 
 from .actions import cancel_invoice, change_provider, clone_invoice, record_invoice
 from .context import InvoiceAction
-from .evaluate import evaluate_batch, evaluate_invoice
+from .evaluate import BatchRun, evaluate_batch, evaluate_invoice
 from .prepare import PreparedContract, prepare
 
 __all__ = [
+    "BatchRun",
     "InvoiceAction",
     "PreparedContract",
     "cancel_invoice",

@@ -4,7 +4,7 @@ before it that were not errors."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -24,7 +24,7 @@ from .fast import FastPath, FastPathStats
 from .lines import evaluate_line
 from .prepare import PreparedContract, prepare
 
-__all__ = ["evaluate_batch", "evaluate_invoice"]
+__all__ = ["BatchRun", "evaluate_batch", "evaluate_invoice"]
 
 
 def _approved_provider(prepared: PreparedContract | None, provider: str, item: str) -> bool:
@@ -184,3 +184,102 @@ def evaluate_batch(
     if fast_path is not False:
         fast = FastPath(ctx, fast_path if isinstance(fast_path, FastPathStats) else None)
     return [_evaluate_invoice_on(ctx, ledger, inv, fast) for inv in invoices]
+
+
+class BatchRun:
+    """:func:`evaluate_batch`, an invoice (or part of one) at a time, for a batch too large to
+    hold at once: one ledger and one record of what was entered are carried from call to call,
+    so giving the batch's invoices in order gives the decisions :func:`evaluate_batch` gives.
+
+    ``batch_ids``: the ids of *every* invoice of the batch, known before the first call (their
+    earlier delivered services are released, as :func:`evaluate_batch` does). :meth:`invoice`
+    decides a whole invoice; :meth:`lines` decides some lines of one (the next lines in order)
+    and :meth:`close` ends it. Lines decided part by part carry the action of their own outcome
+    (``reject`` or ``create``); that is the invoice's action on every channel but ``streamline``,
+    which :meth:`lines` refuses (its actions depend on the whole invoice). ``fast_path`` as in
+    :func:`evaluate_batch`.
+
+    Examples:
+        >>> c = Contract.model_validate({"id": "C", "start": "2025-07-01",
+        ...     "end_inclusive": "2026-06-30",
+        ...     "budgets": [{"category": "01", "management": "plan", "total": "200.00"}]})
+        >>> line = {"from": "2025-08-04", "to": "2025-08-04", "item": "01_011_0107_1_1",
+        ...         "quantity": "2", "unit_price": "70.23"}
+        >>> inv = Invoice.model_validate({"id": "I", "provider": "P", "lines": [
+        ...     {**line, "id": "1"}, {**line, "id": "2", "quantity": "1"}]})
+        >>> run = BatchRun(c, ["I"], as_of=date(2025, 11, 15))
+        >>> first = run.lines(inv.model_copy(update={"lines": inv.lines[:1]}))
+        >>> second = run.lines(inv.model_copy(update={"lines": inv.lines[1:]}))
+        >>> run.close(inv, entered=True)
+        >>> [d.outcome for d in first + second]
+        ['allowed', 'error']
+        >>> whole = evaluate_batch(c, [inv], as_of=date(2025, 11, 15))[0].lines
+        >>> list(whole) == first + second
+        True
+    """
+
+    __slots__ = ("_ctx", "_fast", "_ledger")
+
+    def __init__(
+        self,
+        contract: Contract | PreparedContract,
+        batch_ids: Iterable[str],
+        *,
+        as_of: date,
+        channel: Channel = "service_entry",
+        mode: ProcessingMode | None = None,
+        settings: Settings | None = None,
+        action: InvoiceAction = "create",
+        explain: bool = False,
+        catalogue: CatalogueContext | None = None,
+        fast_path: bool | FastPathStats = False,
+    ) -> None:
+        as_of = checked_day(as_of, "as_of")
+        settings = settings or Settings()
+        mode = _check_mode(channel, mode)
+        prepared = contract if isinstance(contract, PreparedContract) else prepare(contract)
+        ids = frozenset(batch_ids)
+        self._ledger = prepared.ledger_without(ids)
+        seen = Seen(prepared.invoices(settings.duplicate_key), prepared.lines, ids)
+        self._ctx = EvalContext(
+            prepared.index,
+            as_of,
+            channel,
+            mode,
+            settings,
+            action,
+            explain,
+            catalogue,
+            seen,
+            oldest=as_of - relativedelta(years=2),
+            prepared=prepared,
+        )
+        self._fast: FastPath | None = None
+        if fast_path is not False:
+            stats = fast_path if isinstance(fast_path, FastPathStats) else None
+            self._fast = FastPath(self._ctx, stats)
+
+    def invoice(self, invoice: Invoice) -> InvoiceDecision:
+        """The next whole invoice of the batch (as :func:`evaluate_batch` decides it)."""
+        return _evaluate_invoice_on(self._ctx, self._ledger, invoice, self._fast)
+
+    def lines(self, part: Invoice) -> list[LineDecision]:
+        """The next lines of an invoice (``part``: the invoice with just those lines); call
+        :meth:`close` after its last part."""
+        if self._ctx.channel == "streamline":
+            raise InputError("a streamline invoice is decided whole", loc=("channel",))
+        ctx, ledger, fast = self._ctx, self._ledger, self._fast
+        if fast is not None and fast.enabled:  # as _evaluate_invoice_on: plain lines fast
+            return [
+                fast.decide(ledger, part, line) or evaluate_line(ctx, ledger, part, line)
+                for line in part.lines
+            ]
+        return [evaluate_line(ctx, ledger, part, line) for line in part.lines]
+
+    def close(self, invoice: Invoice, *, entered: bool) -> None:
+        """End an invoice decided with :meth:`lines`; ``entered``: any of its lines was not an
+        error (its number then counts for ``DUPLICATE_INVOICE`` on later invoices)."""
+        if invoice.number and entered:
+            self._ctx.seen.invoices.setdefault(
+                invoice_key(self._ctx, invoice.provider, invoice.number), invoice.id
+            )

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -39,19 +38,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from .._gc import gc_paused
 from ..bpr import (
-    MONTH_FIRST_HINT,
-    BprFileError,
-    _check_header,
-    check_date_order,
-    file_findings,
     read_record,
 )
 from ..claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
 from ..daytypes import HolidayCalendar, NoHolidays
 from ..errors import InputError
-from ..files.bpr import load_text, read_records
+from ..files.bpr import read_records
 from ..files.catalogue import load_editions
 from ..itemchecks import CatalogueContext
 from ..models import Contract, Settings, repeated
@@ -340,7 +333,6 @@ def check_claims_dask(
 
 
 # -- bounded memory -------------------------------------------------------------------------------
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -353,22 +345,6 @@ class StreamedReport:
     kept: Literal["flagged", "all"]
     #: the reader's findings about the file as a whole (blank rows, too many rows, ...)
     findings: tuple[str, ...] = ()
-
-
-def _numbered_lines(text: str) -> tuple[list[tuple[int, str]], list[int]]:
-    """Physical lines numbered as the BPR reader numbers records (for text without quotes),
-    and the blank lines (empty, or only commas and spaces) it skips as the reader does."""
-    out = []
-    blank = []
-    lines = _LINE_BREAK.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()  # the remainder after a final line break is not a line
-    for number, line in enumerate(lines, start=1):
-        if line.replace(",", "").strip():
-            out.append((number, line))
-        else:
-            blank.append(number)
-    return out, blank
 
 
 def combine_summaries(parts: Sequence[ClaimsSummary]) -> ClaimsSummary:
@@ -407,124 +383,40 @@ def check_claims_streamed(
     abn_required: bool = True,
     workers: int = 1,
     advance: Callable[[int], None] | None = None,
+    spill_rows: int | None = None,
 ) -> StreamedReport:
-    """The bulk claims check in bounded memory: the file's lines are split by participant into
-    ``partitions`` groups kept as raw text, and each group is parsed, checked and reduced to its
-    summary and kept rows (without the engine's decision objects and the reader's issue objects;
-    their messages stay) before the next one starts.
+    """The bulk claims check in bounded memory: the file's rows are split by participant into
+    at least ``partitions`` groups in a temporary folder, and each group is parsed, checked and
+    reduced to its summary and kept rows (without the engine's decision objects and the
+    reader's issue objects; their messages stay) before the next one starts; a group or a
+    participant with more than ``spill_rows`` rows is checked that many rows at a time (see
+    :func:`~ndis_rules.services.spill.check_claims_spilled`, which also streams the kept rows).
     Decisions are identical to :func:`~ndis_rules.claims.check_claims` (a participant's rows
-    are always checked together, in file order).
+    are always checked in the order that function checks them).
 
-    ``workers > 1`` shares the groups out to that many local processes (each still one group at
-    a time; a :class:`CatalogueSpec` is needed there, not a loaded catalogue). ``advance`` is
-    called with each group's number of rows as it is done (single process only).
+    ``workers > 1`` shares the groups out to that many local processes (a
+    :class:`CatalogueSpec` is needed there, not a loaded catalogue). ``advance`` is called with
+    each group's number of rows as it is done (single process only).
     """
-    with gc_paused():
-        name, groups, findings = _groups(text_or_path, partitions)
-        contract_parts = partition_contracts(contracts, partitions)
-        job = _StreamJob(groups, contract_parts, as_of, keep, settings, catalogue, abn_required)
-        if workers <= 1:
-            done = [job.run(i, advance) for i in range(partitions)]
-        else:
-            if isinstance(catalogue, CatalogueContext):
-                raise InputError(
-                    "workers need a CatalogueSpec (a file), not a loaded catalogue", source=name
-                )
-            done = _in_processes(job, partitions, workers)
-    kept = sorted((r for _, rows in done for r in rows), key=lambda r: r.row)
-    return StreamedReport(
-        combine_summaries([summary for summary, _ in done]), tuple(kept), keep, findings
-    )
+    from .spill import DEFAULT_SPILL_ROWS, check_claims_spilled
 
+    def render(r: RowOutcome) -> RowOutcome | None:
+        if keep == "all" or r.outcome != "allowed":
+            return replace(r, decision=None, issues=())
+        return None
 
-#: A group of a file's data lines: raw text (for files without quotes) or split records.
-Group = list[tuple[int, str]] | list[Record]
-
-
-def _groups(
-    text_or_path: str | bytes | os.PathLike[str], partitions: int
-) -> tuple[str, list[Group], tuple[str, ...]]:
-    source = str(text_or_path) if isinstance(text_or_path, Path) else None
-    text, name = load_text(text_or_path, source)
-    if '"' in text:  # quoted cells: use the full reader's split
-        _, all_records = read_records(text, name)
-        return name, list(partition_records(all_records, partitions)), all_records.findings
-    lines, blank = _numbered_lines(text)
-    month_first = MONTH_FIRST_HINT.search(text) is not None
-    del text
-    if not lines:
-        raise BprFileError(
-            "the file is empty: expected a header row of the 16 BPR columns", source=name
-        )
-    header_number, header_line = lines[0]
-    _check_header(header_line.split(","), name, header_number)
-    if month_first:  # the same per-file date-order rule as the reader's
-        check_date_order(((n, line.split(",")) for n, line in lines[1:]), name)
-    findings = file_findings(len(lines) - 1, [b for b in blank if b > header_number])
-    raw: list[list[tuple[int, str]]] = [[] for _ in range(partitions)]
-    for number, line in lines[1:]:
-        ndis = line.split(",", 2)[1] if "," in line else ""
-        raw[_part_of(_participant_key(ndis), partitions)].append((number, line))
-    return name, list(raw), findings
-
-
-@dataclass
-class _StreamJob:
-    groups: list[Group]
-    contracts: list[list[Contract]]
-    as_of: date
-    keep: Literal["flagged", "all"]
-    settings: Settings | None
-    catalogue: CatalogueSpec | CatalogueContext | None
-    abn_required: bool
-
-    def run(
-        self, i: int, advance: Callable[[int], None] | None = None
-    ) -> tuple[ClaimsSummary, list[RowOutcome]]:
-        group = self.groups[i]
-        self.groups[i] = []
-        part: list[Record] = [
-            (n, cells.split(",")) if isinstance(cells, str) else (n, cells) for n, cells in group
-        ]
-        del group
-        report = check_records(
-            part,
-            self.contracts[i],
-            as_of=self.as_of,
-            settings=self.settings,
-            catalogue=self.catalogue,
-            abn_required=self.abn_required,
-        )
-        rows = [
-            replace(r, decision=None, issues=())
-            for r in report.rows
-            if self.keep == "all" or r.outcome != "allowed"
-        ]
-        if advance is not None:
-            advance(len(part))
-        return report.summary, rows
-
-
-_JOB: list[_StreamJob] = []
-
-
-def _run_share(share: Sequence[int]) -> list[tuple[ClaimsSummary, list[RowOutcome]]]:
-    with gc_paused():
-        return [_JOB[0].run(i) for i in share]
-
-
-def _in_processes(
-    job: _StreamJob, partitions: int, workers: int
-) -> list[tuple[ClaimsSummary, list[RowOutcome]]]:
-    import multiprocessing
-
-    shares = [list(range(w, partitions, workers)) for w in range(workers)]
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
-        return [job.run(i) for i in range(partitions)]
-    _JOB.append(job)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_run_share, shares)
-    finally:
-        _JOB.clear()
-    return [item for share in results for item in share]
+    with check_claims_spilled(
+        text_or_path,
+        contracts,
+        as_of=as_of,
+        render=render,
+        spill_rows=spill_rows or DEFAULT_SPILL_ROWS,
+        partitions=partitions,
+        settings=settings,
+        catalogue=catalogue,
+        abn_required=abn_required,
+        workers=workers,
+        advance=advance,
+    ) as report:
+        rows = tuple(report.rows())
+    return StreamedReport(report.summary, rows, keep, report.findings)
