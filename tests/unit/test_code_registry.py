@@ -126,6 +126,7 @@ NOT_CODES: dict[str, str] = {
         (name for name in NDIA_CATEGORY_CODES if "_" in name),
         "an NDIA support category name a payload may use (pace.py)",
     ),
+    "NDIS_RULES_BPR_READER": "an environment variable choosing the BPR reader (bpr_columnar.py)",
 }
 _UPPER_SNAKE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 

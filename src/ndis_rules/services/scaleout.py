@@ -38,13 +38,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from ..bpr import (
-    read_record,
-)
 from ..claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
 from ..daytypes import HolidayCalendar, NoHolidays
 from ..errors import InputError
 from ..files.bpr import read_records
+from ..files.bpr_columnar import read_part
 from ..files.catalogue import load_editions
 from ..itemchecks import CatalogueContext
 from ..models import Contract, Settings, repeated
@@ -152,7 +150,7 @@ def check_records(
 ) -> ClaimsReport:
     """The pure per-partition entry point: parse and check some records of a file against the
     contracts of the same participants. Pure and deterministic; safe to run anywhere."""
-    results = [read_record(number, cells, abn_required=abn_required) for number, cells in records]
+    results = read_part(records, abn_required=abn_required)  # columnar when polars is there
     context = catalogue.context() if isinstance(catalogue, CatalogueSpec) else catalogue
     return check_claims(
         results, contracts, as_of=as_of, settings=settings, catalogue=context, explain=explain
