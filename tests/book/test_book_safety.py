@@ -28,9 +28,9 @@ import pytest
 
 from ndis_rules.adapters.book_sqlite import SqliteBookStore
 from ndis_rules.book import LIVE_STATES
+from ndis_rules.files import atomic
 from ndis_rules.files.bpr import read_bpr
 from ndis_rules.files.contracts import load_contracts
-from ndis_rules.services import book as book_service
 from ndis_rules.services.book import Book
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "book"
@@ -234,7 +234,7 @@ def test_disk_full_while_writing_the_upload_leaves_no_folder(
     def _enospc() -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(book_service.os, "write", full)
+    monkeypatch.setattr(atomic.os, "write", full)
     b = _book(path)
     with pytest.raises(OSError, match="No space"):
         b.submit(tmp_path / "upload")

@@ -21,7 +21,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import os
+import os  # noqa: F401  (the fault tests patch os here)
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -34,12 +34,12 @@ from ..errors import (
     StoreIntegrityError,
     StoreUnavailable,
 )
-from ..files.atomic import write_atomic
+from ..files.atomic import folder_lock, write_atomic
 from ..models import Contract
 from .memory_store import versioned_for_save
 
-try:  # POSIX only; elsewhere the check-and-replace is guarded within one process only
-    import fcntl
+try:  # the lock itself is files.atomic.folder_lock's; named here for the fault tests
+    import fcntl  # noqa: F401
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
@@ -63,23 +63,14 @@ class JsonFileContractRepository:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        try:
-            fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"cannot lock contract directory {self.directory}: {exc}"
-            ) from exc
-        try:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                except OSError as exc:  # e.g. ENOLCK on a network file system
-                    raise StoreUnavailable(
-                        f"cannot lock contract directory {self.directory}: {exc}"
-                    ) from exc
+        with contextlib.ExitStack() as stack:
+            try:  # the folder's one lock (files.atomic.folder_lock), shared with sync apply
+                stack.enter_context(folder_lock(self.directory))
+            except OSError as exc:  # e.g. ENOLCK on a network file system: refuse
+                raise StoreUnavailable(
+                    f"cannot lock contract directory {self.directory}: {exc}"
+                ) from exc
             yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def _read(self, contract_id: str) -> Contract | None:
         path = self._path(contract_id)

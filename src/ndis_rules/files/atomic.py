@@ -29,12 +29,30 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import stat
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["TEMP_SUFFIX", "is_temporary", "write_atomic"]
+try:  # POSIX only; elsewhere the lock is not taken (documented in docs/decisions.md)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "TEMP_SUFFIX",
+    "folder_lock",
+    "is_temporary",
+    "place_folder",
+    "write_atomic",
+    "write_folder",
+]
+
+#: The lock file :func:`folder_lock` takes in a folder (a dot file no folder reader picks up).
+LOCK_NAME = ".lock"
 
 #: Every temporary file of :func:`write_atomic` ends with this (and starts with a dot).
 TEMP_SUFFIX = ".tmp"
@@ -99,3 +117,72 @@ def write_atomic(
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     _sync_folder(target.parent)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive ``fcntl`` lock on ``<folder>/.lock`` (created when missing) for the
+    duration: the one lock of a folder of contract files, so a version check and the write after
+    it are one step across processes (the JSON-file store and ``sync apply --contract FILE`` take
+    the same lock, so they exclude each other too). Raises ``OSError`` when the lock cannot be
+    taken (e.g. ``ENOLCK`` on a network file system): refuse rather than write unguarded."""
+    fd = os.open(Path(folder) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def write_folder(out: str | os.PathLike[str], files: Sequence[tuple[str, str]]) -> Path:
+    """Write ``files`` (name, text) into a new temporary folder beside ``out``, named
+    ``.<out name>.<random>.tmp`` (each file synced to disk), ready for :func:`place_folder`.
+    Whatever fails (a full disk half-way through a file, an interruption) removes the temporary
+    folder and re-raises: nothing is left behind.
+
+    Raises:
+        FileExistsError: ``out`` exists and is not an empty folder (a folder never mixes two
+            runs); nothing is written.
+        OSError: a write failed.
+    """
+    target = Path(out)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FileExistsError(errno.EEXIST, "exists and is not an empty folder", str(target))
+    parent = target.parent if str(target.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=parent))
+    try:
+        tmp.chmod(0o755)
+        for name, text in files:
+            fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view = memoryview(text.encode("utf-8"))
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _sync_folder(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def place_folder(tmp: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
+    """Rename the finished temporary folder of :func:`write_folder` to ``out`` whole (an empty
+    ``out`` is replaced) and sync the parent folder. When ``out`` was filled meanwhile the
+    temporary folder is removed and ``FileExistsError`` raised; on any failure it is removed."""
+    source, target = Path(tmp), Path(out)
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        shutil.rmtree(source, ignore_errors=True)
+        if exc.errno in {errno.ENOTEMPTY, errno.EEXIST}:
+            raise FileExistsError(
+                errno.EEXIST, "was filled by someone else meanwhile", str(target)
+            ) from exc
+        raise
+    _sync_folder(target.parent if str(target.parent) else Path("."))

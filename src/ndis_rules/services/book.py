@@ -17,13 +17,9 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
-import os
 import random
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -61,6 +57,7 @@ from ..book import (
 from ..bpr import BprResult, read_record, write_bpr
 from ..claims import ClaimsReport, RowOutcome, check_claims
 from ..errors import InputError, StaleBookError, StaleContractError
+from ..files import atomic
 from ..itemchecks import CatalogueContext
 from ..merge import ChangeSet, StaleChangeSet, apply, new_contract_from_plan, preview
 from ..models import ClaimLine, Contract, Invoice, Settings
@@ -187,56 +184,28 @@ def _bump(contract: Contract, original: Contract) -> Contract:
 
 def write_folder(out: Path, files: Sequence[tuple[str, str]]) -> Path:
     """Write files into a temporary folder beside ``out`` (each synced to disk), ready to be
-    renamed into place whole; the temporary folder is removed when any write fails.
+    renamed into place whole; the temporary folder is removed when any write fails
+    (:func:`ndis_rules.files.atomic.write_folder`).
 
     Raises:
         BookRefused: ``out`` exists and is not an empty folder.
         OSError: a write failed (disk full, ...): nothing is left behind.
     """
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    try:
+        return atomic.write_folder(out, files)
+    except FileExistsError as exc:
         raise BookRefused(
             f"{out} already exists and is not an empty folder: submit into a new folder "
             "(a folder never mixes two runs)"
-        )
-    parent = out.parent if str(out.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-    try:
-        tmp.chmod(0o755)
-        for name, text in files:
-            fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                data = text.encode("utf-8")
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return tmp
+        ) from exc
 
 
 def _place(tmp: Path, out: Path) -> None:
     """Rename the finished temporary folder to ``out`` (an empty ``out`` is replaced)."""
     try:
-        os.rename(tmp, out)
-    except OSError as exc:
-        if exc.errno in {errno.ENOTEMPTY, errno.EEXIST}:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise BookRefused(
-                f"{out} was filled by someone else meanwhile: nothing written"
-            ) from exc
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        fd = os.open(out.parent if str(out.parent) else ".", os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        atomic.place_folder(tmp, out)
+    except FileExistsError as exc:
+        raise BookRefused(f"{out} was filled by someone else meanwhile: nothing written") from exc
 
 
 class Book:
