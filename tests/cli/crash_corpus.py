@@ -147,8 +147,18 @@ def _sync(command: str) -> Callable[[Path], list[str]]:
             "1990-01-31",
             *TODAY,
         ]
-        if command == "apply":
-            argv += ["--out", str(w / "applied.json"), "--accept", "TOTAL_BELOW_DELIVERED"]
+        if command == "apply":  # the change set reviewed: saved by preview --save first
+            import io
+
+            from ndis_rules.cli import main
+
+            saved = w / "reviewed.json"
+            preview = ["sync", "preview", *argv[2:], "--save", str(saved)]
+            assert main(preview, out=io.StringIO()) == 1  # one conflict, accepted below
+            argv += [
+                "--changes", str(saved), "--out", str(w / "applied.json"),
+                "--accept", "TOTAL_BELOW_DELIVERED",
+            ]  # fmt: skip
         return argv
 
     return base

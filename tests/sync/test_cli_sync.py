@@ -6,6 +6,7 @@ import io
 import json
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,37 @@ TODAY = "2025-10-01"
 NUMBER = "430000001"
 
 
-def run(*argv: str) -> tuple[int, str]:
+def _run(argv: list[str]) -> tuple[int, str]:
     stream = io.StringIO()
-    code = main(list(argv), out=stream)
+    code = main(argv, out=stream)
     return code, stream.getvalue()
+
+
+_APPLY_ONLY = {"--out": 1, "--expected-version": 1, "--accept": 1, "--format": 1}
+
+
+def run(*argv: str) -> tuple[int, str]:
+    """Run the command line. ``sync apply`` without ``--changes`` is run the reviewed way: the
+    same options previewed and saved first (``sync preview --save FILE``), then applied with
+    ``--changes FILE`` (the one form apply takes; tests/sync/test_sync_reviewed.py tests the
+    refusal of the old one)."""
+    args = list(argv)
+    if args[:2] != ["sync", "apply"] or "--changes" in args:
+        return _run(args)
+    preview: list[str] = ["sync", "preview"]
+    rest = args[2:]
+    i = 0
+    while i < len(rest):
+        if rest[i] in _APPLY_ONLY:
+            i += 1 + _APPLY_ONLY[rest[i]]
+            continue
+        preview.append(rest[i])
+        i += 1
+    saved = Path(tempfile.mkdtemp()) / "reviewed.json"
+    code, text = _run([*preview, "--save", str(saved)])
+    if code not in (0, 1):
+        return code, text
+    return _run([*args, "--changes", str(saved)])
 
 
 @pytest.fixture
@@ -514,7 +542,7 @@ def test_store_changed_while_saving_is_stale(
     code, _ = run(*store_args(store.parent, "apply", "--accept", "TOTAL_BELOW_DELIVERED"))
     assert code == 2
     err = error_of(capsys)
-    assert "contract C-SYNC-1 was changed since it was read: expected version 0" in err
+    assert "contract C-SYNC-1 is at version 1, not the expected version 0" in err
     assert "nothing was written" in err
     assert stored(store).notes == ("theirs",)
 
@@ -667,7 +695,8 @@ def test_store_and_contract_options(work: Path, capsys: pytest.CaptureFixture[st
     assert code == 2 and "--store needs --contract-id ID" in error_of(capsys)
     code, _ = run(*file_args(work, "preview", "--contract-id", "C-SYNC-1"))
     assert code == 2 and "--contract-id goes with --store" in error_of(capsys)
-    code, _ = run(*store_args(work, "apply", "--out", str(work / "x.json")))
+    changes = str(work / "reviewed.json")
+    code, _ = run(*store_args(work, "apply", "--out", str(work / "x.json"), "--changes", changes))
     assert code == 2 and "--out goes with --contract" in error_of(capsys)
 
 

@@ -39,7 +39,7 @@ from ..models import Contract
 from .memory_store import versioned_for_save
 
 try:  # the lock itself is files.atomic.folder_lock's; named here for the fault tests
-    import fcntl  # noqa: F401
+    import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 

@@ -39,6 +39,7 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..adapters.jsonfile_store import JsonFileContractRepository
 from ..adapters.pace_jsondir import JsonDirPaceSource
 from ..adapters.sqlite_store import SqliteContractRepository
 from ..errors import (
@@ -50,10 +51,11 @@ from ..errors import (
     SourcePayloadError,
     SourceRefused,
     SourceTimeout,
+    StaleContractError,
     StoreError,
     input_error_from,
 )
-from ..files.atomic import write_atomic
+from ..files.atomic import folder_lock, write_atomic
 from ..files.documents import read_contract, read_data
 from ..merge import (
     CONFLICT_CODES,
@@ -73,7 +75,15 @@ from ..merge import (
 )
 from ..models import Contract, FundingPeriod
 from ..pace import PacePlan, ParticipantRef
-from ..services.sync import sync_apply
+from ..ports import ContractRepository
+from ..services.sync import (
+    REVIEWED_FORMAT,
+    ReviewedChangeSet,
+    change_set_digest,
+    plan_digest,
+    reviewed_change_set,
+    sync_apply,
+)
 from .common import add_today_options, today_from
 from .common import iso_date as _date
 
@@ -355,9 +365,17 @@ def _check_accept(change_set: ChangeSet, accept: Sequence[str]) -> None:
 
 
 @contextlib.contextmanager
-def _opened_store(path: str) -> Iterator[SqliteContractRepository]:
+def _opened_store(path: str) -> Iterator[ContractRepository]:
+    """The SQLite contract store file, or a folder of the JSON-file contract store
+    (:class:`~ndis_rules.adapters.jsonfile_store.JsonFileContractRepository`)."""
+    if Path(path).is_dir():
+        yield JsonFileContractRepository(path)
+        return
     if not Path(path).is_file():
-        raise InputError("no such contract store (an SQLite file)", source=path)
+        raise InputError(
+            "no such contract store (an SQLite file, or a folder of the JSON-file store)",
+            source=path,
+        )
     try:
         repo = SqliteContractRepository(path)
     except StoreError as exc:
@@ -368,7 +386,7 @@ def _opened_store(path: str) -> Iterator[SqliteContractRepository]:
         repo.close()
 
 
-def _store_get(repo: SqliteContractRepository, contract_id: str, path: str) -> Contract:
+def _store_get(repo: ContractRepository, contract_id: str, path: str) -> Contract:
     try:
         return repo.get(contract_id)
     except ContractNotFound:
@@ -404,6 +422,13 @@ def write_contract_file(contract: Contract, path: str | Path) -> None:
 
 def _preview(args: argparse.Namespace, contract: Contract, where: str) -> ChangeSet:
     """Check the participant, fetch the plans, select one and preview (nothing is written)."""
+    return _preview_with_plan(args, contract, where)[0]
+
+
+def _preview_with_plan(
+    args: argparse.Namespace, contract: Contract, where: str
+) -> tuple[ChangeSet, PacePlan]:
+    """:func:`_preview`, and the plan it was built from."""
     if contract.participant is not None and contract.participant != args.participant:
         raise InputError(
             f"contract {contract.id} is participant {contract.participant}'s, not "
@@ -421,7 +446,7 @@ def _preview(args: argparse.Namespace, contract: Contract, where: str) -> Change
     except SyncMismatchError as exc:
         raise InputError(str(exc), source=args.plans) from None
     _check_accept(change_set, args.accept)
-    return change_set
+    return change_set, plan
 
 
 def _cmd_preview(args: argparse.Namespace, out: TextIO) -> int:
@@ -429,13 +454,29 @@ def _cmd_preview(args: argparse.Namespace, out: TextIO) -> int:
     if args.store is not None:
         with _opened_store(args.store) as repo:
             contract = _store_get(repo, args.contract_id, args.store)
-            change_set = _preview(args, contract, args.store)
+            change_set, plan = _preview_with_plan(args, contract, args.store)
     else:
-        change_set = _preview(args, read_contract(args.contract), args.contract)
+        change_set, plan = _preview_with_plan(args, read_contract(args.contract), args.contract)
+    if args.save is not None:
+        reviewed = reviewed_change_set(change_set, plan)
+        text = reviewed.model_dump_json(indent=2) + "\n"
+        try:
+            write_atomic(Path(args.save), text)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror or exc}", source=args.save) from None
     if args.format == "json":
-        out.write(json.dumps(change_set_to_dict(change_set), indent=2) + "\n")
+        doc = change_set_to_dict(change_set)
+        if args.save is not None:  # an added field; the change set's own shape is unchanged
+            doc["saved_to"] = args.save
+        out.write(json.dumps(doc, indent=2) + "\n")
     else:
         out.write(format_change_table(change_set, args.accept) + "\n")
+        if args.save is not None:
+            out.write(
+                f"saved the change set to {args.save} (contract {change_set.contract_id} "
+                f"v{change_set.contract_version}, plan {plan.plan_id}); apply exactly it with "
+                f"ndis-rules sync apply --changes {args.save}\n"
+            )
     return EXIT_CONFLICTS if unresolved(change_set, args.accept) else EXIT_OK
 
 
@@ -501,63 +542,179 @@ def _refusal(exc: ApplyRefused) -> str:
     return f"apply refused: {exc}"
 
 
-def _apply_file(args: argparse.Namespace, out: TextIO) -> int:
+def _read_reviewed(path: str) -> ReviewedChangeSet:
+    """The saved change set file; one whose change set no longer matches its digest (edited, or
+    damaged) is refused."""
+    data = read_data(Path(path), prefix="not a saved change set: ")
+    if not isinstance(data, dict) or data.get("format") != REVIEWED_FORMAT:
+        raise InputError(
+            "not a change set saved by `ndis-rules sync preview --save FILE`", source=path
+        )
+    try:
+        saved = ReviewedChangeSet.model_validate(data)
+    except ValidationError as exc:
+        err = input_error_from(exc, path)
+        raise InputError(
+            f"not a saved change set: {'; '.join(err.problems)}", source=path
+        ) from None
+    if change_set_digest(saved.change_set) != saved.change_set_digest or (
+        saved.change_set.contract_id,
+        saved.change_set.contract_version,
+        saved.change_set.plan_id,
+    ) != (saved.contract_id, saved.contract_version, saved.plan_id):
+        raise InputError(
+            "the change set changed since it was saved (its digest does not match): preview "
+            "and save it again; nothing was written",
+            source=path,
+        )
+    return saved
+
+
+def _check_saved_matches(
+    args: argparse.Namespace, saved: ReviewedChangeSet, contract_id: str
+) -> None:
+    if contract_id != saved.contract_id:
+        raise InputError(
+            f"the saved change set is for contract {saved.contract_id}, not {contract_id}; "
+            "nothing was written",
+            source=args.changes,
+        )
+    if args.plan_id is not None and args.plan_id != saved.plan_id:
+        raise InputError(
+            f"--plan-id {args.plan_id}: the saved change set is for plan {saved.plan_id}",
+            source=args.changes,
+        )
+    if args.on is not None:
+        raise InputError("--on goes with sync preview: the saved change set names its plan")
+
+
+def _check_plan_unmoved(
+    args: argparse.Namespace, contract: Contract, saved: ReviewedChangeSet
+) -> None:
+    """Read the plan again (only to compare it; it is never applied) and refuse when PACE
+    changed it since the review."""
+    if contract.participant is not None and contract.participant != args.participant:
+        raise InputError(
+            f"contract {contract.id} is participant {contract.participant}'s, not "
+            f"{args.participant}'s"
+        )
+    who = _participant(args)
+    if not Path(args.plans).is_dir():
+        raise InputError("not a folder of PACE plan files", source=args.plans)
+    plans = _fetch(args.plans, who)
+    now = [p for p in plans if p.plan_id == saved.plan_id]
+    if not now:
+        raise InputError(
+            f"plan {saved.plan_id} is no longer in PACE: preview again; nothing was written",
+            source=args.plans,
+        )
+    if len(now) > 1 or plan_digest(now[0]) != saved.plan_digest:
+        raise InputError(
+            f"plan {saved.plan_id} changed in PACE since the change set was saved: preview and "
+            "review again; nothing was written",
+            source=args.plans,
+        )
+
+
+def _stale_saved(contract_id: str, saved: ReviewedChangeSet, actual: int) -> InputError:
+    return InputError(
+        f"contract {contract_id} is at version {actual}, not the expected version "
+        f"{saved.contract_version} the change set was built on: it changed since the review; "
+        "nothing was written, preview again"
+    )
+
+
+def _apply_file(args: argparse.Namespace, out: TextIO, saved: ReviewedChangeSet) -> int:
     source = Path(args.contract)
     target = Path(args.out) if args.out is not None else source
     if args.out is None and source.suffix.lower() in (".yaml", ".yml"):
         raise InputError(
             "a YAML contract is not overwritten with JSON: give --out FILE", source=str(source)
         )
-    contract = read_contract(source)
-    _check_expected(args, contract)
-    change_set = _preview(args, contract, str(source))
-    try:
-        new = apply(contract, change_set, accept=args.accept)
-    except StaleChangeSet as exc:  # pragma: no cover - preview and apply use the same contract
-        raise InputError(str(exc)) from None
+    first = read_contract(source)
+    _check_expected(args, first)
+    _check_saved_matches(args, saved, first.id)
+    _check_plan_unmoved(args, first, saved)
+    change_set = saved.change_set
+    _check_accept(change_set, args.accept)
+    if first.version != saved.contract_version:
+        raise _stale_saved(first.id, saved, first.version)
+    try:  # a refusal (conflicts not accepted, NEW_PLAN) is known before any lock is taken
+        apply(first, change_set, accept=args.accept)
     except ApplyRefused as exc:
         _report(args, out, change_set, applied=None, written_to=None, refused=_refusal(exc))
         return EXIT_CONFLICTS
-    if new is contract and args.out is None:
-        _report(args, out, change_set, applied=None, written_to=None)
-        return EXIT_OK
-    if args.out is None:
-        # the file is overwritten in place: refuse when someone changed it meanwhile
-        again = read_contract(source)
-        if again.version != contract.version:
-            raise _stale(contract.id, contract.version, again.version)
-    write_contract_file(new, target)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(folder_lock(target.parent if str(target.parent) else Path(".")))
+        except OSError as exc:
+            raise InputError(
+                f"cannot lock the contract's folder: {exc.strerror or exc}; nothing was written",
+                source=str(target),
+            ) from None
+        # locked: compare the version, then write; two applies at once cannot both succeed
+        contract = read_contract(source)
+        if contract.version != saved.contract_version:
+            raise _stale_saved(contract.id, saved, contract.version)
+        try:
+            new = apply(contract, change_set, accept=args.accept)
+        except StaleChangeSet as exc:  # pragma: no cover - the version was compared above
+            raise InputError(str(exc)) from None
+        except ApplyRefused as exc:
+            _report(args, out, change_set, applied=None, written_to=None, refused=_refusal(exc))
+            return EXIT_CONFLICTS
+        if new is contract and args.out is None:
+            _report(args, out, change_set, applied=None, written_to=None)
+            return EXIT_OK
+        if args.out is None:
+            # a writer that does not take the lock (an editor): refuse rather than overwrite
+            again = read_contract(source)
+            if again.version != contract.version:
+                raise _stale_saved(contract.id, saved, again.version)
+        write_contract_file(new, target)
     _report(args, out, change_set, applied=new, written_to=str(target))
     return EXIT_OK
 
 
-def _apply_store(args: argparse.Namespace, out: TextIO) -> int:
+def _apply_store(args: argparse.Namespace, out: TextIO, saved: ReviewedChangeSet) -> int:
     with _opened_store(args.store) as repo:
+        _check_saved_matches(args, saved, args.contract_id)
         contract = _store_get(repo, args.contract_id, args.store)
         _check_expected(args, contract)
-        change_set = _preview(args, contract, args.store)
-        try:
-            saved = sync_apply(repo, change_set, accept=args.accept)
-        except StaleChangeSet:
+        _check_plan_unmoved(args, contract, saved)
+        change_set = saved.change_set
+        _check_accept(change_set, args.accept)
+        if contract.version != saved.contract_version:
+            raise _stale_saved(contract.id, saved, contract.version)
+        try:  # the store compares the version and writes in one step (lock or transaction)
+            stored = sync_apply(repo, change_set, accept=args.accept)
+        except (StaleChangeSet, StaleContractError):  # another apply came first
             actual = _store_get(repo, args.contract_id, args.store).version
-            raise _stale(contract.id, contract.version, actual) from None
+            raise _stale_saved(contract.id, saved, actual) from None
         except ApplyRefused as exc:
             _report(args, out, change_set, applied=None, written_to=None, refused=_refusal(exc))
             return EXIT_CONFLICTS
         except StoreError as exc:
             raise InputError(f"{exc}; nothing was written", source=args.store) from None
-    if saved.version == contract.version:  # an empty change set: nothing written
+    if stored.version == saved.contract_version:  # an empty change set: nothing written
         _report(args, out, change_set, applied=None, written_to=None)
     else:
-        _report(args, out, change_set, applied=saved, written_to=f"store {args.store}")
+        _report(args, out, change_set, applied=stored, written_to=f"store {args.store}")
     return EXIT_OK
 
 
 def _cmd_apply(args: argparse.Namespace, out: TextIO) -> int:
     _check_where(args)
+    if args.changes is None:
+        raise InputError(
+            "sync apply applies a reviewed change set only: run `ndis-rules sync preview ... "
+            "--save FILE`, read it, then `ndis-rules sync apply ... --changes FILE` (apply never "
+            "fetches PACE's plan again to apply it; `sync batch --apply` is the unattended form)"
+        )
+    saved = _read_reviewed(args.changes)
     if args.store is not None:
-        return _apply_store(args, out)
-    return _apply_file(args, out)
+        return _apply_store(args, out, saved)
+    return _apply_file(args, out, saved)
 
 
 # -- registration --------------------------------------------------------------------------------
@@ -567,7 +724,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--contract", metavar="FILE", help="contract JSON (or YAML) file")
     where.add_argument(
-        "--store", metavar="SQLITE", help="SQLite contract store file (with --contract-id)"
+        "--store",
+        metavar="STORE",
+        help="SQLite contract store file, or a JSON-file store folder (with --contract-id)",
     )
     p.add_argument("--contract-id", metavar="ID", help="the contract's id in --store")
     p.add_argument(
@@ -612,10 +771,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = ssub.add_parser("preview", help="show what syncing the PACE plan would change")
     _common(p)
+    p.add_argument(
+        "--save",
+        metavar="FILE",
+        help="save the change set shown (with the contract version and a digest of the plan) "
+        "for sync apply --changes FILE",
+    )
     p.set_defaults(handler=_cmd_preview)
 
-    a = ssub.add_parser("apply", help="apply the PACE plan to the contract (file or store)")
+    a = ssub.add_parser(
+        "apply", help="apply a reviewed change set (saved by preview --save) to the contract"
+    )
     _common(a)
+    a.add_argument(
+        "--changes",
+        metavar="FILE",
+        help="the change set saved by sync preview --save FILE: applied exactly; refused "
+        "(exit 2) when the contract's version or PACE's plan moved since (required)",
+    )
     a.add_argument(
         "--out",
         metavar="FILE",
@@ -625,7 +798,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--expected-version",
         type=_version,
         metavar="N",
-        help="refuse (exit 2) unless the contract is still at this version (the one previewed)",
+        help="refuse (exit 2) unless the saved change set was built on this version",
     )
     a.set_defaults(handler=_cmd_apply)
 

@@ -34,10 +34,14 @@ Examples:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+
+from pydantic import BaseModel, ConfigDict
 
 from ..errors import (
     NdisRulesError,
@@ -62,10 +66,15 @@ from ..ports import ContractRepository, PacePlanSource
 from .batch import Outcome, Progress, Totals, check_retries, distinct, run_batch
 
 __all__ = [
+    "REVIEWED_FORMAT",
     "BatchOutcome",
     "BatchProgress",
     "BatchReport",
     "BatchResult",
+    "ReviewedChangeSet",
+    "change_set_digest",
+    "plan_digest",
+    "reviewed_change_set",
     "sync_apply",
     "sync_batch",
     "sync_preview",
@@ -114,6 +123,58 @@ def sync_apply(
     if new is contract:
         return contract
     return repo.save(new, expected_version=contract.version)
+
+
+# -- a reviewed change set, kept in a file between preview and apply ---------------------------
+
+#: The ``format`` of a saved change set file.
+REVIEWED_FORMAT = "ndis-rules reviewed change set 1"
+
+
+def _sha256(data: object) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plan_digest(plan: PacePlan) -> str:
+    """The SHA-256 (hex) of the PACE plan as read (its canonical JSON): two reads of an
+    unchanged plan give the same digest; any change PACE makes gives another."""
+    return _sha256(plan.model_dump(mode="json", by_alias=True))
+
+
+def change_set_digest(change_set: ChangeSet) -> str:
+    """The SHA-256 (hex) of the change set's canonical JSON."""
+    return _sha256(change_set.model_dump(mode="json"))
+
+
+class ReviewedChangeSet(BaseModel):
+    """A previewed change set as it was shown to a person (``sync preview --save FILE``): the
+    contract and version it was built on, the PACE plan and the digest of the plan snapshot it
+    was built from, and the change set with its own digest (an edited file is refused)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = REVIEWED_FORMAT
+    contract_id: str
+    contract_version: int
+    participant: str | None = None
+    plan_id: str
+    plan_digest: str
+    change_set_digest: str
+    change_set: ChangeSet
+
+
+def reviewed_change_set(change_set: ChangeSet, plan: PacePlan) -> ReviewedChangeSet:
+    """The change set to save for review, bound to the plan it was built from."""
+    return ReviewedChangeSet(
+        contract_id=change_set.contract_id,
+        contract_version=change_set.contract_version,
+        participant=plan.ndis_number,
+        plan_id=plan.plan_id,
+        plan_digest=plan_digest(plan),
+        change_set_digest=change_set_digest(change_set),
+        change_set=change_set,
+    )
 
 
 # -- the batch: every participant's contract against PACE --------------------------------------
