@@ -9,8 +9,10 @@ Catalogue (docs/catalogue-and-bpr.md, "The bulk claims check").
   :data:`PROGRESS_MIN_BYTES`) whose output is a terminal, a progress bar is drawn on stderr with
   ``rich`` (extra ``cli``) and erased when done; otherwise, or without ``rich``, nothing is.
 * ``claims write --from FILE.csv --out DIR [--date-format F]``: the rows the reader accepts,
-  written again with :func:`~ndis_rules.bpr.write_bpr` (5,000 rows a file). Exit 0 when every
-  row was kept, 1 when a rejected row was left out, 2 for bad input.
+  written again with :func:`~ndis_rules.bpr.write_bpr` (5,000 rows a file), all or nothing: into
+  a temporary folder beside ``DIR``, renamed into place whole (an existing non-empty ``DIR`` is
+  refused: a folder never mixes two runs). Exit 0 when every row was kept, 1 when a rejected
+  row was left out, 2 for bad input or a failed write (nothing is left behind).
 * ``catalogue lookup ITEM --date D [--region R] --catalogue FILE``: the item version in force on
   the date. Exit 0, or 2 when the item is unknown or not in force.
 
@@ -52,6 +54,7 @@ from ..claims import (
 )
 from ..editions import CatalogueSet
 from ..errors import InputError
+from ..files.atomic import place_folder, write_folder
 from ..files.bpr import read_bpr
 from ..files.catalogue import detect_and_load
 from ..files.contracts import load_contracts
@@ -595,12 +598,20 @@ def _write_files(
     except ValueError as exc:
         raise InputError(str(exc), loc=("--date-format",)) from None
     folder = Path(args.out)
+    # all or nothing: a temporary folder beside the target, renamed into place whole; an
+    # existing non-empty folder is refused (a folder never mixes two runs)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in files:
-            (folder / name).write_text(text, encoding="utf-8", newline="")
+        place_folder(write_folder(folder, files), folder)
+    except FileExistsError:
+        raise InputError(
+            "already exists and is not an empty folder: write into a new folder (a folder "
+            "never mixes two runs); nothing was written",
+            source=str(folder),
+        ) from None
     except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", source=str(folder)) from None
+        raise InputError(
+            f"cannot write: {exc.strerror or exc}; nothing was written", source=str(folder)
+        ) from None
     out.write(f"kept {len(kept)} of {read} row(s) of {args.source}\n")
     for name, text in files:
         rows = text.count("\r\n") - 1
@@ -702,7 +713,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     w = csub.add_parser("write", help="write the rows the reader accepts as new BPR files")
     w.add_argument("--from", dest="source", required=True, help="the BPR CSV file to read")
-    w.add_argument("--out", required=True, help="folder for bpr001.csv, bpr002.csv ...")
+    w.add_argument(
+        "--out",
+        required=True,
+        help="a new (or empty) folder for bpr001.csv, bpr002.csv ..., written all or nothing",
+    )
     w.add_argument(
         "--date-format",
         default="%Y/%m/%d",
