@@ -4,7 +4,8 @@ Each contract is ``<directory>/<quoted id>.json`` (the id percent-encoded, so an
 file name), holding the contract's JSON (money as exact ``"123.45"`` strings, dates ISO, its
 ``version``). A save writes a temporary file in the same directory, flushes and fsyncs it, and
 ``os.replace``-s it over the old one, so a reader sees the old contract or the new one, never half
-of one. Saves and deletes hold an exclusive ``fcntl`` lock on ``<directory>/.lock`` where the
+of one; a temporary file a killed save left is skipped by every reader and removed by the next
+save of that contract. Saves and deletes hold an exclusive ``fcntl`` lock on ``<directory>/.lock`` where the
 platform has one, so the version check and the write are one step across processes too.
 ``OSError`` becomes ``StoreUnavailable``; an unreadable file, ``StoreIntegrityError``.
 
@@ -21,6 +22,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import glob
 import os  # noqa: F401  (the fault tests patch os here)
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +36,7 @@ from ..errors import (
     StoreIntegrityError,
     StoreUnavailable,
 )
-from ..files.atomic import folder_lock, write_atomic
+from ..files.atomic import TEMP_SUFFIX, folder_lock, is_temporary, write_atomic
 from ..models import Contract
 from .memory_store import versioned_for_save
 
@@ -108,7 +110,17 @@ class JsonFileContractRepository:
                 write_atomic(path, data)
             except OSError as exc:
                 raise StoreUnavailable(f"cannot write {path}: {exc}") from exc
+            self._sweep(path)
         return stored
+
+    def _sweep(self, path: Path) -> None:
+        """Remove the temporary files a killed save of ``path`` left (``.<name>.<random>.tmp``):
+        every writer of the file holds the folder's lock, so none of them is in use now. Best
+        effort: a leftover is harmless (no reader picks it up)."""
+        with contextlib.suppress(OSError):
+            for leftover in self.directory.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}"):
+                if is_temporary(leftover.name):
+                    leftover.unlink(missing_ok=True)
 
     def ids(self) -> list[str]:
         """The stored contract ids, sorted."""
