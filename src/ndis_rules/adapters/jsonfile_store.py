@@ -5,8 +5,10 @@ file name), holding the contract's JSON (money as exact ``"123.45"`` strings, da
 ``version``). A save writes a temporary file in the same directory, flushes and fsyncs it, and
 ``os.replace``-s it over the old one, so a reader sees the old contract or the new one, never half
 of one; a temporary file a killed save left is skipped by every reader and removed by the next
-save of that contract. Saves and deletes hold an exclusive ``fcntl`` lock on ``<directory>/.lock`` where the
-platform has one, so the version check and the write are one step across processes too.
+save of that contract. Saves and deletes hold an exclusive ``fcntl`` lock on
+``<directory>/.lock`` where the platform has one
+(:func:`~ndis_rules.files.atomic.folder_lock`), so the version check and the write are one step
+across processes too.
 ``OSError`` becomes ``StoreUnavailable``; an unreadable file, ``StoreIntegrityError``.
 
 Examples:
