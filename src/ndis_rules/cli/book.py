@@ -349,10 +349,62 @@ def format_report_table(rows: Sequence[BudgetRow], today: date) -> str:
     return "\n".join(out)
 
 
+def _pending(args: argparse.Namespace, book: Book, today: date) -> tuple[int, list[Any]]:
+    settings = read_settings(args.settings) if args.settings else Settings()
+    catalogue, _ = _catalogue(args)
+    return book.pending(read_bpr(args.pending), today=today, settings=settings, catalogue=catalogue)
+
+
+def _pending_dict(p: Any) -> dict[str, Any]:
+    return {
+        "key": p.key.text,
+        "row": p.row,
+        "alone": p.alone.outcome,
+        "together": p.together.outcome,
+        "codes": list(p.together.codes),
+        "messages": [
+            m
+            for m, sev in zip(p.together.messages, p.together.message_severities, strict=True)
+            if sev == "error"
+        ],
+    }
+
+
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     book = _open(args.book)
     today = today_from(args)
     rows = book.report(today)
+    if args.pending is None and (args.settings or args.catalogue):
+        raise InputError("--settings and --catalogue go with --pending FILE")
+    if args.pending is not None and args.format == "csv":
+        raise InputError("--pending is shown with --format table or json (one CSV per table)")
+    if args.pending is not None:
+        count, failing = _pending(args, book, today)
+        if args.format == "json":
+            doc = {
+                "budgets": [r.to_dict() for r in rows],
+                "pending": {
+                    "file": args.pending,
+                    "lines": count,
+                    "would_fail_together": [_pending_dict(p) for p in failing],
+                },
+            }
+            out.write(json.dumps(doc, indent=2) + "\n")
+            return EXIT_ATTENTION if failing else EXIT_OK
+        out.write(format_report_table(rows, today) + "\n\n")
+        out.write(
+            f"pending lines of {Path(args.pending).name} as if submitted together: {count} "
+            f"line(s) not in the book, {len(failing)} would fail because of the others\n"
+        )
+        for p in failing:
+            d = _pending_dict(p)
+            out.write(
+                f"  row {p.row:<5} {p.key.text}: {p.alone.outcome} alone, ERROR together "
+                f"({' '.join(d['codes'])})\n"
+            )
+            for m in d["messages"]:
+                out.write(f"           {m}\n")
+        return EXIT_ATTENTION if failing else EXIT_OK
     if args.format == "json":
         out.write(json.dumps([r.to_dict() for r in rows], indent=2) + "\n")
     elif args.format == "csv":
@@ -504,6 +556,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = bsub.add_parser("report", help="money per participant, budget and funding period")
     p.add_argument("book")
     p.add_argument("--format", default="table", choices=["table", "csv", "json"])
+    p.add_argument(
+        "--pending",
+        metavar="FILE",
+        help="a BPR file checked but not recorded: list its lines that pass alone but would fail "
+        "if submitted together (exit 1 when one would)",
+    )
+    p.add_argument("--settings", help="settings JSON file for --pending")
+    _catalogue_args(p)
     _today_args(p)
     p.set_defaults(handler=_cmd_report)
 

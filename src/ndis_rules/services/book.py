@@ -72,6 +72,7 @@ __all__ = [
     "CheckOutcome",
     "ExplainOutcome",
     "ImportOutcome",
+    "PendingLine",
     "ResultsOutcome",
     "SubmitOutcome",
     "now_iso",
@@ -146,6 +147,18 @@ class ResultsOutcome:
     def count(self, kind: str) -> int:
         """Rows of this kind."""
         return sum(1 for m in self.matches if m.kind == kind)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLine:
+    """A checked-but-unrecorded line that would fail if submitted together with the others
+    (validation.md section 4): allowed (or warned) checked alone against the book, an error when
+    checked in order with the pending lines before it."""
+
+    key: LineKey
+    row: int
+    alone: RowOutcome
+    together: RowOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -721,6 +734,43 @@ class Book:
         """Per participant, budget and funding period: money by state, available, forecast."""
         snap = self.store.snapshot()
         return report_rows(snap.contracts.values(), snap.lines.values(), today)
+
+    def pending(
+        self,
+        results: Sequence[BprResult],
+        *,
+        today: date,
+        settings: Settings | None = None,
+        catalogue: CatalogueContext | None = None,
+    ) -> tuple[int, list[PendingLine]]:
+        """Lines checked but not recorded, "as if submitted together" (spec/book.md, Reports):
+        the rows the book does not hold yet are checked together, in order, against the book's
+        contracts (each against what the rows before it left, validation.md section 4), and each
+        alone; the lines that pass alone but fail together are returned, with how many rows were
+        pending. Nothing is written."""
+        settings = settings or Settings()
+        snap = self.store.snapshot()
+        keys = line_keys(_provider_and_reference(r) for r in results)
+        pending = [
+            (k, r)
+            for k, r in zip(keys, results, strict=True)
+            if (held := snap.lines.get(k)) is None or held.cells != tuple(r.cells)
+        ]
+        contracts = list(snap.contracts.values())
+        together = check_claims(
+            [r for _, r in pending], contracts, as_of=today, settings=settings,
+            catalogue=catalogue,
+        )  # fmt: skip
+        failing: list[PendingLine] = []
+        for (key, result), both in zip(pending, together.rows, strict=True):
+            if both.outcome != "error":
+                continue
+            alone = check_claims(
+                [result], contracts, as_of=today, settings=settings, catalogue=catalogue
+            ).rows[0]
+            if alone.outcome != "error":
+                failing.append(PendingLine(key, result.row_number, alone, both))
+        return len(pending), failing
 
     def explain(
         self,
