@@ -448,14 +448,14 @@ class Book:
         its state: nothing is recorded twice, and a rejected or cancelled line is not sent
         again as it was). A changed row under the key of a rejected or cancelled line is the
         correction and is checked and recorded again (its history kept); a changed row under
-        the key of a live line is a ``key_conflict`` and changes nothing."""
+        the key of a live line is a ``key_conflict`` and changes nothing.
+
+        With ``settings.claims_flexibility`` a line that spans funding periods is still one
+        book line (its amount the whole line, submitted as the one row it was claimed as: the
+        NDIA sees one row); each part of its decision becomes a delivered service drawn in its
+        own period, and paying, rejecting or cancelling the line settles or releases every
+        part."""
         settings = settings or Settings()
-        if settings.claims_flexibility:
-            raise InputError(
-                "the book records one upload row per line: claims_flexibility (lines split over "
-                "funding periods) is not supported by book check yet",
-                loc=("settings", "claims_flexibility"),
-            )
         keys = line_keys(_provider_and_reference(r) for r in results)
 
         def step(snap: BookSnapshot) -> tuple[CheckOutcome, BookChanges | None]:
