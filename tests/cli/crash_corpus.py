@@ -222,6 +222,13 @@ def _book(
     return db
 
 
+def _book_legacy(w: Path) -> str:
+    """A book holding the legacy (and PACE) contracts of the bookings example."""
+    db = _book(w, contracts=False)
+    _setup("book", "import-contracts", db, str(_copy(EXAMPLES / "bookings" / "contracts", w)))
+    return db
+
+
 def _book_submission(w: Path) -> tuple[str, str]:
     db = _book(w, checked=True)
     said = _setup("book", "submit", db, "--out", str(w / "upload-1"))
@@ -286,6 +293,16 @@ BOOK_BASES: dict[str, Callable[[Path], list[str]]] = {
         "--catalogue",
         str(_copy(CATALOGUE_CSV, w)),
         *BOOK_TODAY,
+    ],
+    "book bookings": lambda w: [
+        "book",
+        "bookings",
+        _book_legacy(w),
+        "--participants",
+        str(_copy(EXAMPLES / "bookings" / "participants.json", w)),
+        "--gateway",
+        str(_copy(EXAMPLES / "bookings" / "gateway.json", w)),
+        *TODAY,
     ],
     "book submit": lambda w: ["book", "submit", _book(w, checked=True), "--out", str(w / "upload")],
     "book files": lambda w: ["book", "files", *_book_submission(w), "--out", str(w / "again")],

@@ -14,12 +14,14 @@ import argparse
 import csv
 import io
 import json
+import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, TextIO
 
 from ..adapters.book_sqlite import SqliteBookStore
+from ..adapters.proda_jsonfile import JsonFileProdaGateway
 from ..book import BudgetRow, LineKey, digest
 from ..catalogue import STATES, normalise_region
 from ..daytypes import HolidayCalendar, NoHolidays
@@ -34,6 +36,14 @@ from ..models import Settings
 from ..money import Money
 from ..pace import PacePlan
 from ..services.book import Book, CheckOutcome
+from .batch import exit_code, retries_arg
+from .bookings import (
+    ProgressDisplay,
+    _check_gateway_file,
+    format_sync_table,
+    read_participants,
+    sync_to_dict,
+)
 from .common import add_today_options, today_from
 from .common import iso_date as _date
 
@@ -253,6 +263,50 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         out.write(_check_table(result, Path(args.file).name) + "\n")
     attention = result.report.summary.errors or result.count("key_conflict")
     return EXIT_ATTENTION if attention else EXIT_OK
+
+
+def _cmd_bookings(args: argparse.Namespace, out: TextIO) -> int:
+    book = _open(args.book)
+    entries = read_participants(args.participants)
+    gateway_path = Path(args.gateway)
+    _check_gateway_file(gateway_path)
+    today = today_from(args)
+    display = ProgressDisplay(sys.stderr if args.format == "json" else out)
+    try:
+        result = book.bookings(
+            [e.participant() for e in entries],
+            JsonFileProdaGateway(gateway_path),
+            today=today,
+            contract_ids={e.ndis_number: e.contracts for e in entries if e.contracts},
+            retries=args.retries,
+            plan_manager=args.plan_manager,
+            progress=display,
+        )
+    finally:
+        display.close()
+    report = result.report
+    if args.format == "json":
+        doc = sync_to_dict(report, today)
+        doc["book"] = {
+            "recorded": [
+                {"booking_id": b.booking_id, "contract": b.contract_id, "budget": b.budget,
+                 "support": b.item}
+                for b in result.recorded
+            ],
+            "already": list(result.already),
+            "contracts_updated": list(result.contracts),
+        }  # fmt: skip
+        out.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        out.write(format_sync_table(report) + "\n")
+        out.write(
+            f"book: recorded {len(result.recorded)} booking id(s); {len(result.already)} already "
+            f"in the book (recorded nothing twice); {len(result.contracts)} contract(s) updated\n"
+        )
+        for b in result.recorded:
+            what = f"support {b.item} ({b.budget})" if b.item else f"budget {b.budget}"
+            out.write(f"  {b.booking_id}: contract {b.contract_id}, {what}\n")
+    return exit_code(report, attention=any(r.left_out for r in report.results))
 
 
 def _cmd_submit(args: argparse.Namespace, out: TextIO) -> int:
@@ -529,6 +583,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _catalogue_args(p)
     _today_args(p)
     p.set_defaults(handler=_cmd_check)
+
+    p = bsub.add_parser(
+        "bookings",
+        help="run the PRODA bookings batch for the book's legacy contracts; record the ids",
+    )
+    p.add_argument("book")
+    p.add_argument(
+        "--participants",
+        required=True,
+        help="JSON list of participants: ndis_number, name, date_of_birth (contracts: optional "
+        "ids of the book's contracts; default: all the book's contracts of the participant)",
+    )
+    p.add_argument(
+        "--gateway",
+        required=True,
+        help="JSON PRODA store file (an offline stand-in for a real gateway; updated in place)",
+    )
+    _today_args(p)
+    p.add_argument(
+        "--retries",
+        type=retries_arg,
+        default=2,
+        help="extra attempts after a timeout or unavailable gateway (default 2)",
+    )
+    p.add_argument("--plan-manager", help="provider making the bookings (plan manager id)")
+    p.add_argument("--format", default="table", choices=["table", "json"])
+    p.set_defaults(handler=_cmd_bookings)
 
     p = bsub.add_parser("submit", help="write the recorded lines' upload files")
     p.add_argument("book")

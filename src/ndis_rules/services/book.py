@@ -31,6 +31,7 @@ from .. import __version__
 from ..book import (
     LIVE_STATES,
     BookChanges,
+    BookingRecord,
     BookLine,
     BookRefused,
     BookSnapshot,
@@ -54,9 +55,10 @@ from ..book import (
     settle_paid_in,
     snapshot_id,
 )
+from ..bookings import store_booking_ids
 from ..bpr import BprResult, read_record, write_bpr
 from ..claims import ClaimsReport, RowOutcome, check_claims
-from ..errors import InputError, StaleBookError, StaleContractError
+from ..errors import StaleBookError, StaleContractError
 from ..files import atomic
 from ..itemchecks import CatalogueContext
 from ..merge import ChangeSet, StaleChangeSet, apply, new_contract_from_plan, preview
@@ -64,11 +66,14 @@ from ..models import ClaimLine, Contract, Invoice, Settings
 from ..money import Money
 from ..outcomes import LineDecision
 from ..pace import PacePlan
-from ..ports import BookStore
+from ..ports import BookStore, ProdaGateway
+from ..proda import Participant
 from ..rules import record_invoice
+from .bookings import SyncProgress, SyncReport, sync_active_plans
 
 __all__ = [
     "Book",
+    "BookingsOutcome",
     "CheckOutcome",
     "ExplainOutcome",
     "ImportOutcome",
@@ -147,6 +152,18 @@ class ResultsOutcome:
     def count(self, kind: str) -> int:
         """Rows of this kind."""
         return sum(1 for m in self.matches if m.kind == kind)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingsOutcome:
+    """The PRODA bookings batch run for the book's contracts, and what the book recorded: the
+    booking ids new to the book, those it already held, and the contracts whose budgets or
+    supports now carry a booking id they did not."""
+
+    report: SyncReport
+    recorded: tuple[BookingRecord, ...]
+    already: tuple[str, ...]
+    contracts: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +441,113 @@ class Book:
                 ),
                 contracts=((new, contract.version),) if changed else (),
                 change_sets=(replace(record, applied_at=self.now()),),
+            )
+
+        return self._run(step)
+
+    # -- PRODA bookings (legacy plans) -----------------------------------------------------------
+    def bookings(
+        self,
+        participants: Sequence[Participant],
+        gateway: ProdaGateway,
+        *,
+        today: date,
+        contract_ids: Mapping[str, Sequence[str]] | None = None,
+        retries: int = 2,
+        plan_manager: str | None = None,
+        progress: Callable[[SyncProgress], object] | None = None,
+    ) -> BookingsOutcome:
+        """Run the PRODA bookings batch (:func:`~ndis_rules.services.bookings.sync_active_plans`)
+        for the participants' active legacy (non-PACE) contracts in the book, then record
+        PRODA's booking id against the budget or support each booking funds: in the bookings
+        table and on the contract (so the next batch finds the booking by its stored id), in one
+        transaction, journaled.
+
+        A booking id the book already holds is not recorded again; a re-run records nothing new
+        (the gateway's idempotency keys keep the bookings themselves single, also when two
+        processes run the batch at once). ``contract_ids`` restricts a participant (by NDIS
+        number) to those contracts of the book; otherwise all the book's contracts for the
+        participant are offered and the batch picks the active legacy one.
+
+        Raises:
+            BookRefused: ``contract_ids`` names a contract the book does not hold, or one of
+                another participant.
+        """
+        snap = self.store.snapshot()
+        by_number: dict[str, list[Contract]] = {}
+        for p in participants:
+            wanted = (contract_ids or {}).get(p.ndis_number)
+            if wanted:
+                mine: list[Contract] = []
+                for cid in wanted:
+                    c = snap.contracts.get(cid)
+                    if c is None:
+                        raise BookRefused(f"the book holds no contract {cid}")
+                    if c.participant not in (None, p.ndis_number):
+                        raise BookRefused(f"contract {cid} is for another participant")
+                    mine.append(c)
+            else:
+                mine = [c for c in snap.contracts.values() if c.participant == p.ndis_number]
+            by_number[p.ndis_number] = sorted(mine, key=lambda c: c.id)
+        report = sync_active_plans(
+            participants,
+            by_number,
+            gateway,
+            today=today,
+            retries=retries,
+            progress=progress,
+            plan_manager=plan_manager,
+        )
+        ids_digest = digest(
+            json.dumps(
+                sorted(
+                    (r.contract_id or "", src, bid)
+                    for r in report.results
+                    for src, bid in r.booking_ids.items()
+                )
+            )
+        )
+
+        def step(snap: BookSnapshot) -> tuple[BookingsOutcome, BookChanges]:
+            held = {b.booking_id for b in self.store.bookings()}
+            at = self.now()
+            recorded: list[BookingRecord] = []
+            already: list[str] = []
+            changed: list[tuple[Contract, int | None]] = []
+            for r in report.results:
+                contract = snap.contracts.get(r.contract_id or "")
+                if contract is None or not r.booking_ids:
+                    continue
+                for source, booking_id in sorted(r.booking_ids.items()):
+                    if booking_id in held:
+                        already.append(booking_id)
+                        continue
+                    budget, item = _funded_by(contract, source)
+                    recorded.append(BookingRecord(booking_id, contract.id, budget, item, at))
+                    held.add(booking_id)
+                booked = store_booking_ids(contract, r.booking_ids)
+                if booked is not contract:
+                    changed.append((_bump(booked, contract), contract.version))
+            result = BookingsOutcome(
+                report,
+                tuple(recorded),
+                tuple(already),
+                tuple(c.id for c, _ in changed),
+            )
+            outcome = (
+                f"recorded {len(recorded)} booking id(s), already {len(already)}; "
+                f"{len(changed)} contract(s) updated; participants: {report.success} synced, "
+                f"{report.failed} failed, {report.uncompleted} uncompleted"
+            )
+            return result, BookChanges(
+                self._entry(
+                    "bookings",
+                    ids_digest,
+                    [b.booking_id for b in recorded] + [c.id for c, _ in changed],
+                    outcome,
+                ),
+                contracts=tuple(changed),
+                bookings=tuple(recorded),
             )
 
         return self._run(step)
@@ -839,6 +963,20 @@ class Book:
             today=today_row,
             changed_since=tuple(changed),
         )
+
+
+def _funded_by(contract: Contract, source: str) -> tuple[str, str | None]:
+    """What a booking's source funds, as the book keeps it: the budget (``"01:plan"``) and, for
+    a support, the support's id on the contract."""
+    kind, _, ref = source.partition(":")
+    if kind == "support":
+        support = next((s for s in contract.support_items if s.id == ref), None)
+        if support is None:
+            return "", ref
+        budget = support.category + (f":{support.management}" if support.management else "")
+        return budget, ref
+    funded = next((b for b in contract.budgets if b.ref == ref), None)
+    return (funded.key if funded is not None else ref), None
 
 
 def _recorded(line: BookLine, held: BookLine | None, at: str) -> BookLine:
