@@ -110,3 +110,25 @@ def test_validate_never_echoes_notes_or_dates(
     captured = capsys.readouterr()
     assert code == 2
     _clean(captured.out + captured.err)
+
+
+@pytest.mark.parametrize("command", ["preview", "apply"])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--participant", NDIS), ("--participant", "4399999991"),
+     ("--expected-version", NDIS), ("--expected-version", "-43999999")],
+)
+def test_sync_option_errors_name_the_option_never_the_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, value: str
+) -> None:
+    if option == "--expected-version" and command == "preview":
+        pytest.skip("--expected-version is an option of sync apply only")
+    argv = ["sync", command, "--contract", str(EXAMPLES / "sync" / "contract.json"),
+            "--plans", str(EXAMPLES / "sync" / "plans"), "--participant", "430000001",
+            "--today", "2025-11-15"]
+    argv += [option, value]  # argparse keeps the last --participant
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"argument {option}: " in captured.err
+    _clean(captured.out + captured.err, (value, value.lstrip("-"), "43999999"))

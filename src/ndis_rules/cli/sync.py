@@ -106,7 +106,7 @@ _KIND_ORDER = ("added", "changed", "ended", "unchanged")
 def _ndis_number(text: str) -> str:
     value = text.strip()
     if len(value) != 9 or not value.isdigit():
-        raise argparse.ArgumentTypeError(f"expected an NDIS number of 9 digits, got {text!r}")
+        raise argparse.ArgumentTypeError("expected an NDIS number of 9 digits")
     return value
 
 
@@ -114,9 +114,9 @@ def _version(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError("expected a whole number") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
