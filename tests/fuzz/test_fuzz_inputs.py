@@ -146,3 +146,13 @@ def test_deeply_nested_document_is_an_input_error() -> None:
 def test_huge_values_are_read_without_trouble() -> None:
     big = '{"id": "' + "x" * 1_000_000 + '", "start": "2025-07-01", "end_inclusive": "2026-06-30"}'
     assert len(parse_model(Contract, big, "c.json").id) == 1_000_000
+
+
+@pytest.mark.parametrize("text", ["\x00", "a: 1\nb: \x07", "\ufffe", "a: 'Zqxw\x01vutsrq'"])
+def test_a_character_yaml_refuses_is_one_line_without_the_text(text: str) -> None:
+    """Found by fuzzing the CLI: PyYAML's reader error is several lines quoting the text."""
+    with pytest.raises(InputError) as info:
+        parse_scenarios(text, source="s.yaml")
+    message = str(info.value)
+    assert "\n" not in message and "Zqxw" not in message
+    assert message.startswith("s.yaml: not valid YAML at character ")

@@ -191,11 +191,7 @@ def load_yaml_or_json(text: str, source: str) -> Any:
     except RecursionError:
         raise InputError("the YAML document is nested too deeply", source=source) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(
-            f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", source=source
-        ) from None
+        raise InputError(_yaml_problem(yaml, exc), source=source) from None
     except (ValueError, ArithmeticError):  # a value the YAML constructors refuse
         # e.g. an unquoted impossible date (2025-02-30); the value is not quoted
         raise InputError(
@@ -203,6 +199,22 @@ def load_yaml_or_json(text: str, source: str) -> Any:
             "write a real date as YYYY-MM-DD)",
             source=source,
         ) from None
+
+
+def _yaml_problem(yaml: Any, exc: Exception) -> str:
+    """One line for a YAML error: where and what, never PyYAML's multi-line snippet of the
+    text (which would repeat the file's content)."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+        return (
+            f"not valid YAML at character {exc.position + 1}: a character YAML does not allow "
+            f"(#x{exc.character:04x})"
+            if isinstance(exc.character, int)
+            else f"not valid YAML at character {exc.position + 1}: bytes that are not text"
+        )
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
+    return f"not valid YAML{where}: {' '.join(str(problem).split())}"
 
 
 @functools.cache
