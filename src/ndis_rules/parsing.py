@@ -243,9 +243,38 @@ def json_loads(text: str) -> Any:
 
     Raises:
         json.JSONDecodeError: not JSON.
-        ParseError: ``NaN``, ``Infinity`` or ``-Infinity``.
+        ParseError: ``NaN``, ``Infinity`` or ``-Infinity``; a string with an unpaired
+            surrogate escape (``"\\ud800"``), named by its path.
         RecursionError: nested too deeply (the caller names the file).
     """
-    return json.loads(
+    value = json.loads(
         text, parse_float=Decimal, parse_int=_json_int, parse_constant=_json_constant
     )
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        _refuse_lone_surrogates(value, ())
+    return value
+
+
+#: A ``\\uD800``-``\\uDFFF`` escape: half of a character unless paired (valid JSON, not text).
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(value: Any, path: tuple[str, ...]) -> None:
+    """Refuse a string (key or value) holding an unpaired surrogate escape such as ``"\\ud800"``:
+    it is valid JSON but not text, and could never be written out again (UTF-8 cannot encode
+    it). The error names the path to the value, never the value."""
+    if isinstance(value, str):
+        if _LONE_SURROGATE.search(value):
+            where = ".".join(path) or "the document"
+            raise ParseError(
+                f"{where}: a \\u escape that is half of a character (an unpaired "
+                "surrogate), not text"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key, (*path, "(a key)"))
+            _refuse_lone_surrogates(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_lone_surrogates(item, (*path, str(i)))

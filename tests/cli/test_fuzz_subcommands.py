@@ -237,10 +237,15 @@ def _run(argv: list[str]) -> tuple[int, str, str, list[BaseException]]:
         caught.append(exc)
         return real(exc)
 
-    out, err = io.StringIO(), io.StringIO()
+    # stdout as a real one is: UTF-8, strict (a value that cannot be written is found here too)
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+    err = io.StringIO()
     with mock.patch.object(cli_main, "_last_resort", spy), contextlib.redirect_stderr(err):
         code = main(argv, out=out)
-    return code, out.getvalue(), err.getvalue(), caught
+    with contextlib.suppress(ValueError, UnicodeError):
+        out.flush()
+    return code, raw.getvalue().decode("utf-8"), err.getvalue(), caught
 
 
 def _check(argv: list[str], replaced: Path) -> tuple[int, str]:
@@ -379,3 +384,19 @@ def test_claims_check_conserves_rows_slow(
     factory: pytest.TempPathFactory, data: st.DataObject
 ) -> None:
     _conserved("claims check", factory, None, data)
+
+
+# -- what the fuzzer found, kept as regression tests ---------------------------------------------
+def test_sync_apply_refuses_an_unpaired_surrogate_escape_by_its_path(
+    factory: pytest.TempPathFactory,
+) -> None:
+    """``"\\ud800"`` in a contract's notes was read, then could not be written: the last-resort
+    handler caught a serialisation error."""
+    with _workspace("sync apply", factory) as (work, argv):
+        contract = work / "contract.json"
+        doc = json.loads(contract.read_text())
+        doc["notes"] = ["\ud800"]
+        contract.write_text(json.dumps(doc))  # ensure_ascii: written as the escape \ud800
+        code, _, err, caught = _run(argv)
+    assert not caught and code == 2
+    assert err.startswith(f"{ERROR}{contract}: not valid JSON: notes.0: a \\u escape that is half")

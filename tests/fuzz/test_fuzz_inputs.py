@@ -156,3 +156,19 @@ def test_a_character_yaml_refuses_is_one_line_without_the_text(text: str) -> Non
     message = str(info.value)
     assert "\n" not in message and "Zqxw" not in message
     assert message.startswith("s.yaml: not valid YAML at character ")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [('{"notes": ["\\ud800"]}', "notes.0"), ('"\\uDFFF"', "the document"),
+     ('{"\\udc00": 1}', "(a key)"), ('{"a": {"b": "x\\ud83dy"}}', "a.b")],
+)
+def test_an_unpaired_surrogate_escape_is_refused_by_its_path(text: str, where: str) -> None:
+    """Found by fuzzing ``sync apply``: ``"\\ud800"`` is valid JSON but not text; read, it could
+    not be written back (UTF-8 cannot encode it) and the run stopped in the last resort."""
+    from ndis_rules.parsing import ParseError, json_loads
+
+    with pytest.raises(ParseError) as info:
+        json_loads(text)
+    assert str(info.value).startswith(f"{where}: a \\u escape that is half of a character")
+    assert json_loads('"\\ud83d\\ude00"') == "\U0001f600"  # a pair is one character
