@@ -59,6 +59,7 @@ __all__ = [
     "parse_decimal",
     "parse_iso_date",
     "parse_money",
+    "refuse_unpaired_surrogates",
     "shown",
 ]
 
@@ -251,7 +252,7 @@ def json_loads(text: str) -> Any:
         text, parse_float=Decimal, parse_int=_json_int, parse_constant=_json_constant
     )
     if _SURROGATE_ESCAPE.search(text) is not None:
-        _refuse_lone_surrogates(value, ())
+        refuse_unpaired_surrogates(value)
     return value
 
 
@@ -260,7 +261,7 @@ _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
-def _refuse_lone_surrogates(value: Any, path: tuple[str, ...]) -> None:
+def refuse_unpaired_surrogates(value: Any, path: tuple[str, ...] = ()) -> None:
     """Refuse a string (key or value) holding an unpaired surrogate escape such as ``"\\ud800"``:
     it is valid JSON but not text, and could never be written out again (UTF-8 cannot encode
     it). The error names the path to the value, never the value."""
@@ -273,8 +274,8 @@ def _refuse_lone_surrogates(value: Any, path: tuple[str, ...]) -> None:
             )
     elif isinstance(value, dict):
         for key, item in value.items():
-            _refuse_lone_surrogates(key, (*path, "(a key)"))
-            _refuse_lone_surrogates(item, (*path, key))
+            refuse_unpaired_surrogates(key, (*path, "(a key)"))
+            refuse_unpaired_surrogates(item, (*path, str(key)))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _refuse_lone_surrogates(item, (*path, str(i)))
+            refuse_unpaired_surrogates(item, (*path, str(i)))

@@ -172,3 +172,18 @@ def test_an_unpaired_surrogate_escape_is_refused_by_its_path(text: str, where: s
         json_loads(text)
     assert str(info.value).startswith(f"{where}: a \\u escape that is half of a character")
     assert json_loads('"\\ud83d\\ude00"') == "\U0001f600"  # a pair is one character
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [('a: "\\ud800"', "a"), ('1: ["x", "\\U0000DC00"]', "1.1"),
+     ('- name: "\\ud800 Zqxw"', "0.name")],
+)
+def test_an_unpaired_surrogate_escape_in_yaml_is_refused_by_its_path(
+    text: str, where: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        parse_scenarios(text, source="s.yaml")
+    message = str(info.value)
+    assert f"{where}: a \\u escape that is half of a character" in message
+    assert "Zqxw" not in message

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError, input_error_from
 from ..models import Contract, Invoice, Settings
-from ..parsing import JSON_INT_DIGITS, ParseError, json_loads
+from ..parsing import JSON_INT_DIGITS, ParseError, json_loads, refuse_unpaired_surrogates
 
 __all__ = [
     "dumps_exact",
@@ -185,7 +185,9 @@ def load_yaml_or_json(text: str, source: str) -> Any:
             "reading YAML scenarios needs PyYAML: pip install 'ndis-rules[yaml]'", source=source
         ) from exc
     try:
-        return yaml.load(text, Loader=_scenario_loader(yaml))
+        value = yaml.load(text, Loader=_scenario_loader(yaml))
+        refuse_unpaired_surrogates(value)  # "\ud800" is valid YAML too, but not text
+        return value
     except ParseError as exc:
         raise InputError(f"not valid YAML: {exc}", source=source) from None
     except RecursionError:
