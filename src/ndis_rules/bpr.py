@@ -51,6 +51,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ._compat import forward
 from .errors import BprFileError, InputError
 from .items import parse_item_number
+from .models import built_model
 from .money import Money, line_amount
 from .parsing import check_date_bounds, parse_decimal
 from .periods import DateRange, split_pro_rata
@@ -868,6 +869,11 @@ def _check_header(header: list[str], source: str, number: int) -> None:
     )
 
 
+#: the model's fields, in order; the reader fills every one of them in this order
+_ROW_FIELDS: Final = tuple(BprRow.model_fields)
+assert tuple(_FIELD_OF.values()) == _ROW_FIELDS
+
+
 def _unneutralise(cell: str) -> str:
     """Undo the writer's formula guard: drop one leading ``'`` before ``= + - @ tab CR '``."""
     if len(cell) >= 2 and cell[0] == "'" and (cell[1] in _FORMULA_START or cell[1] == "'"):
@@ -918,7 +924,8 @@ def _read_row(number: int, record: list[str], *, abn_required: bool) -> BprResul
     if not errors:
         # every cell went through the model's own parsers above and the cross-field checks ran:
         # build the row without validating it a second time (the reader's hot path)
-        row = BprRow.model_construct(**values)  # type: ignore[arg-type]
+        # (every field is in ``values``, in the model's order: ``_FIELD_OF`` follows it)
+        row = built_model(BprRow, values, set(_ROW_FIELDS))
     return BprResult(number, row, tuple(errors), tuple(warnings), tuple(cells))
 
 
