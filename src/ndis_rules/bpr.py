@@ -51,6 +51,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ._compat import forward
 from .errors import BprFileError, InputError
 from .items import parse_item_number
+from .models import built_model
 from .money import Money, line_amount
 from .parsing import check_date_bounds, parse_decimal
 from .periods import DateRange, split_pro_rata
@@ -868,6 +869,15 @@ def _check_header(header: list[str], source: str, number: int) -> None:
     )
 
 
+#: the model's fields, in order; the reader fills every one of them in this order
+_ROW_FIELDS: Final = tuple(BprRow.model_fields)
+assert tuple(_FIELD_OF.values()) == _ROW_FIELDS
+
+
+#: each column's name, field and parser, in file order
+_CELL_READERS: Final = tuple((c, _FIELD_OF[c], _PARSERS[c]) for c in COLUMNS)
+
+
 def _unneutralise(cell: str) -> str:
     """Undo the writer's formula guard: drop one leading ``'`` before ``= + - @ tab CR '``."""
     if len(cell) >= 2 and cell[0] == "'" and (cell[1] in _FORMULA_START or cell[1] == "'"):
@@ -878,9 +888,11 @@ def _unneutralise(cell: str) -> str:
 def _read_row(number: int, record: list[str], *, abn_required: bool) -> BprResult:
     errors: list[BprIssue] = []
     warnings: list[BprIssue] = []
-    cells = [_unneutralise(c) for c in record]
-    extra = cells[len(COLUMNS) :]
-    if len(cells) < len(COLUMNS) or any(c.strip() for c in extra):
+    # (only a cell starting with ' can hold the writer's guard)
+    cells = [_unneutralise(c) if c[:1] == "'" else c for c in record]
+    if len(cells) != len(COLUMNS) and (
+        len(cells) < len(COLUMNS) or any(c.strip() for c in cells[len(COLUMNS) :])
+    ):
         # name the first missing column, or the first extra one
         where = COLUMNS[len(cells)] if len(cells) < len(COLUMNS) else f"column {len(COLUMNS) + 1}"
         errors.append(
@@ -888,11 +900,12 @@ def _read_row(number: int, record: list[str], *, abn_required: bool) -> BprResul
                 number, where, f"the row has {len(cells)} cell(s), a BPR row has {len(COLUMNS)}"
             )
         )
-    cells = (cells + [""] * len(COLUMNS))[: len(COLUMNS)]
+    if len(cells) != len(COLUMNS):
+        cells = (cells + [""] * len(COLUMNS))[: len(COLUMNS)]
     values: dict[str, object] = {}
-    for column, cell in zip(COLUMNS, cells, strict=True):
+    for (column, name, parse), cell in zip(_CELL_READERS, cells, strict=True):
         try:
-            values[_FIELD_OF[column]] = _PARSERS[column](cell)
+            values[name] = parse(cell)
         except ValueError as exc:
             errors.append(BprIssue(number, column, str(exc)))
         except Exception as exc:  # pragma: no cover - a parser bug must not lose the row
@@ -918,7 +931,8 @@ def _read_row(number: int, record: list[str], *, abn_required: bool) -> BprResul
     if not errors:
         # every cell went through the model's own parsers above and the cross-field checks ran:
         # build the row without validating it a second time (the reader's hot path)
-        row = BprRow.model_construct(**values)  # type: ignore[arg-type]
+        # (every field is in ``values``, in the model's order: ``_FIELD_OF`` follows it)
+        row = built_model(BprRow, values, set(_ROW_FIELDS))
     return BprResult(number, row, tuple(errors), tuple(warnings), tuple(cells))
 
 

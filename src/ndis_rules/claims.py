@@ -54,9 +54,18 @@ from .checkrun import CheckRun
 from .codes import FileCode, ReportCode
 from .errors import InputError
 from .itemchecks import CatalogueContext
-from .models import CORE_CATEGORIES, ClaimLine, Contract, Invoice, ManagementType, Settings
+from .models import (
+    CORE_CATEGORIES,
+    ClaimLine,
+    Contract,
+    Invoice,
+    ManagementType,
+    Settings,
+    built_model,
+)
 from .money import Money
 from .outcomes import Draw, LineDecision, Outcome, Severity, outcome_of
+from .parsing import DECIMAL_MAX_DIGITS
 from .periods import checked_day
 from .rules import BatchRun, evaluate_batch
 from .rules.fast import FastPathStats
@@ -557,14 +566,39 @@ def _add_line(
     if line_id in iw.line_ids:  # rows of several files given together
         line_id = f"{line_id}#{index}"
     iw.line_ids.add(line_id)
-    iw.lines.append(
-        ClaimLine.model_validate(
+    quantity = row.units
+    exponent = quantity.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -DECIMAL_MAX_DIGITS:
+        # Every value is already what ClaimLine's validators would return for it (the same
+        # objects): the reader parsed and bounded them, the id is unique and not empty. Only a
+        # quantity written with more decimal places than ClaimLine takes (``1.0000000000``)
+        # is not, and goes through validation below as before.
+        line = built_model(
+            ClaimLine,
+            {
+                "id": line_id,
+                "from_": row.supports_delivered_from,
+                "to": row.supports_delivered_to,
+                "item": row.support_number,
+                "category": None,
+                "quantity": quantity,
+                "unit_price": row.unit_price,
+                "amount": None,
+                "management": management,
+                "claim_type": row.claim_type,
+                "cancellation_reason": row.cancellation_reason or None,
+                "gst_code": row.gst_code,
+            },
+            set(_LINE_FIELDS_SET),
+        )
+    else:
+        line = ClaimLine.model_validate(
             {
                 "id": line_id,
                 "from": row.supports_delivered_from,
                 "to": row.supports_delivered_to,
                 "item": row.support_number,
-                "quantity": row.units,
+                "quantity": quantity,
                 "unit_price": row.unit_price,
                 "management": management,
                 "claim_type": row.claim_type,
@@ -572,20 +606,45 @@ def _add_line(
                 "gst_code": row.gst_code,
             }
         )
-    )
+    iw.lines.append(line)
     iw.rows.append(index)
 
 
+#: the fields ``ClaimLine.model_validate`` of a BPR line's dict would mark as set
+_LINE_FIELDS_SET: Final = frozenset(
+    {
+        "id",
+        "from_",
+        "to",
+        "item",
+        "quantity",
+        "unit_price",
+        "management",
+        "claim_type",
+        "cancellation_reason",
+        "gst_code",
+    }
+)
+_INVOICE_FIELDS_SET: Final = frozenset(
+    {"id", "number", "contract_id", "participant", "provider", "lines"}
+)
+
+
 def _invoice(iw: _InvoiceWork, contract_id: str) -> Invoice:
-    return Invoice.model_validate(
+    # what Invoice.model_validate of these values returns (a test compares them): the id and
+    # provider are not empty, there is a line and the line ids are unique (``_add_line``)
+    return built_model(
+        Invoice,
         {
             "id": iw.id,
             "number": iw.number,
             "contract_id": contract_id,
             "participant": iw.participant,
             "provider": iw.provider,
-            "lines": iw.lines,
-        }
+            "management": None,
+            "lines": tuple(iw.lines),
+        },
+        set(_INVOICE_FIELDS_SET),
     )
 
 

@@ -105,3 +105,13 @@ def test_streamed_check_reads_quoted_files_too() -> None:
     streamed = check_claims_streamed(quoted, CONTRACTS, as_of=TODAY, keep="all")
     assert streamed.summary == full.summary
     assert [r.row for r in streamed.rows] == [r.row for r in full.rows]
+
+
+@given(st.one_of(st.none(), st.text(), st.text("0123456789"), st.text("0123456789 -²٣")))
+def test_participant_key_keeps_the_digits_of_the_number(text: str | None) -> None:
+    """The key a participant's rows are partitioned by: the number's digits (a short cut
+    for text that is all digits gives the same key)."""
+    from ndis_rules.services.scaleout import _participant_key
+
+    assert _participant_key(text) == "".join(ch for ch in (text or "") if ch.isdigit())
+    assert _participant_key(" 431 234-567") == "431234567"

@@ -107,7 +107,9 @@ _context = functools.cache(load_catalogue_context)
 
 
 def _participant_key(text: str | None) -> str:
-    return "".join(ch for ch in (text or "") if ch.isdigit())
+    if not text or text.isdigit():  # the usual NDIS number: every character kept
+        return text or ""
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def _part_of(key: str, parts: int) -> int:
