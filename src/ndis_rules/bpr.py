@@ -277,6 +277,11 @@ def _check_units(number: Decimal, what: str) -> Decimal:
         raise ValueError(
             f"{what} with decimals may have at most 3 digits before the point (NNN.NN): {number}"
         )
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        # trailing zeros past the cents ("1.0000000000") are the same number: keep it to the
+        # hundredths the NDIA takes, so a claim line never sees more places than it accepts
+        return number.quantize(Decimal("0.01"))
     return number
 
 

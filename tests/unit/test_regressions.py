@@ -63,3 +63,30 @@ def test_a_one_cent_line_split_over_two_periods_draws_no_zero_part() -> None:
     assert line.outcome != "error"
     assert [(d.budget, str(d.amount)) for d in line.draws] == [("01:plan", "0.01")]
     assert sum(p.amount.cents for p in line.parts) == 1
+
+
+def test_a_bpr_quantity_with_trailing_zeros_past_the_cents_is_the_same_number() -> None:
+    """``1.0000000000`` in a BPR's Quantity stopped ``claims check`` with an internal error (the
+    reader kept 10 places, a claim line takes at most 9). It is 1.00."""
+    from ndis_rules.bpr import COLUMNS, parse_bpr
+
+    cells = [
+        "4050012345",
+        "431111111",
+        "2025/11/03",
+        "2025/11/03",
+        "01_011_0107_1_1",
+        "INV-1",
+        "1.0000000000",
+        "",
+        "70.23",
+        "P2",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "12100000691",
+    ]
+    [result] = parse_bpr(",".join(COLUMNS) + "\n" + ",".join(cells) + "\n")
+    assert result.row is not None and str(result.row.quantity) == "1.00"
