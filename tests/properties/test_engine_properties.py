@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ndis_rules import evaluate_batch, evaluate_invoice, prepare, record_invoice
-from ndis_rules.models import Contract, FundingComponent, Invoice, Settings
+from ndis_rules.models import CORE_CATEGORIES, Contract, FundingComponent, Invoice, Settings
 from ndis_rules.money import Money
 from ndis_rules.testing.oracle import overdraw_problems, unclaimable_problems
 from ndis_rules.testing.strategies import ValidationInput, validation_inputs
@@ -102,7 +102,7 @@ def _open_spec_gap(after: Contract, case: ValidationInput, problem: str) -> bool
     own = {(b.category, b.management) for b in after.budgets}
     dateless = any(b.funding is None for b in members) or any(
         d.management == management
-        and d.category in ("01", "02", "03", "04")
+        and d.category in CORE_CATEGORIES
         and (d.category, d.management) not in own
         for d in after.delivered
     )

@@ -37,7 +37,15 @@ from ..bpr import CANCELLATION_REASONS, CLAIM_TYPES, GST_CODES, BprRow
 from ..catalogue import OPEN_END, Catalogue, CatalogueItem
 from ..itemchecks import CatalogueContext
 from ..merge import ACCEPTABLE_CODES, new_contract_from_plan
-from ..models import Channel, Contract, DeliveredService, Invoice, ProcessingMode, Settings
+from ..models import (
+    CORE_CATEGORIES,
+    Channel,
+    Contract,
+    DeliveredService,
+    Invoice,
+    ProcessingMode,
+    Settings,
+)
 from ..money import Money, allocate
 from ..pace import PacePlan
 
@@ -172,7 +180,7 @@ def contracts(
             continue
         total = draw(money(0, 600_000))
         b: dict[str, Any] = {"category": cat, "management": mgmt, "total": str(total)}
-        if cat not in {"01", "02", "03", "04"} and draw(st.booleans()):
+        if cat not in CORE_CATEGORIES and draw(st.booleans()):
             b["budget_type"] = "stated"
         if draw(st.booleans()):
             b["funding"] = {"periods": draw(_periods(start, end, total))}
@@ -651,7 +659,7 @@ def booking_contracts(draw: st.DrawFn, *, participant: str | None = "430000001")
             "total": str(draw(money(0, 600_000))),
             "requires_booking": draw(st.sampled_from([True, True, True, False])),
         }
-        if cat not in {"01", "02", "03", "04"} and draw(st.booleans()):
+        if cat not in CORE_CATEGORIES and draw(st.booleans()):
             b["budget_type"] = "stated"
         if draw(st.integers(0, 3)) == 0:
             own_start = draw(st.dates(start - timedelta(days=20), end))
