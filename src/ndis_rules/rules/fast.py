@@ -5,12 +5,14 @@ A *plain* line is one the exact engine (:func:`~.lines.evaluate_line`) would dec
 and nothing else: its input, dates, claim type and catalogue checks pass (no finding); it is no
 duplicate; it selects exactly one category budget; it lies inside one funding period that has
 started (or the budget has none), is not future dated; its budget's management type is
-claimable (``claimable_management``); the provider has neither an SPCB nor a support item budget
-for it (so the only provider finding is ``PROVIDER_NOT_ON_CONTRACT``, for a provider with no
-budget anywhere on the contract); and
+claimable (``claimable_management``); the provider's SPCB for it, if any, covers the line's dates
+(its agreement) and the amount (its share of the line's period, where distributed), and its
+support item budget, if any, covers the amount (so the only provider finding is
+``PROVIDER_NOT_ON_CONTRACT``, for a provider with no budget anywhere on the contract); and
 the budget's own availability (and, for a core flexible pool member, the pool's) covers the whole
-amount. Its decision is then one draw and one part on that budget: ``active_fp_covers`` /
-``category_covers`` (no code) or ``expired_fp_covers`` (``PAST_PERIOD``).
+amount. Its decision is then one draw and one part on that budget (its reference naming the
+SPCB and support item budget the line counts against, as ``counts_against`` lists them):
+``active_fp_covers`` / ``category_covers`` (no code) or ``expired_fp_covers`` (``PAST_PERIOD``).
 
 :meth:`FastPath.decide` returns exactly the :class:`~ndis_rules.outcomes.LineDecision` the exact
 engine would for such a line, and commits its draw to the same :class:`~ndis_rules.budgets.Ledger`
@@ -70,6 +72,8 @@ class FastPathStats:
     taken: int = 0
     deferred: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    #: of the lines taken, those counting against an SPCB or a support item budget
+    provider_budget: int = 0
 
     @property
     def share(self) -> float:
@@ -117,7 +121,28 @@ _PoolTerms = tuple[
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class _ProviderBudgets:
+    """The SPCB and support item budget a provider's lines of one category, management type and
+    item count against (at least one of them), compiled: ids, agreement dates, amounts in cents,
+    ledger keys (empty: none), and what the decision's ``counts_against`` lists."""
+
+    spcb_id: str | None
+    spcb_start: date
+    spcb_end: date
+    spcb_cents: int
+    spcb_key: _Key
+    #: a distributed SPCB's share of each funding period (``None``: not distributed)
+    shares: dict[str, int] | None
+    sib_id: str | None
+    sib_cents: int
+    sib_key: _Key
+    counts_against: tuple[str, ...]
+
+
 _DEFER: Final = None
+#: not looked up yet (a provider's budgets are looked up once per category, type and item)
+_UNKNOWN: Final = _ProviderBudgets(None, date.min, date.max, 0, (), None, None, 0, (), ())
 
 
 class FastPath:
@@ -137,7 +162,7 @@ class FastPath:
         "_past_period",
         "_pools",
         "_price_ok",
-        "_provider_ok",
+        "_provider",
         "_rollover",
         "_selection",
         "enabled",
@@ -175,7 +200,7 @@ class FastPath:
                         sel = compiled[id(b)]
                 self._selection[(category, management)] = sel
         self._findings: dict[tuple[str, str], Finding] = {}
-        self._provider_ok: dict[tuple[str, str, str, str], bool] = {}
+        self._provider: dict[tuple[str, str, str, str], _ProviderBudgets | None] = {}
         self._item_ok: dict[str, bool] = {}
         self._catalogue_ok: dict[tuple[str, date, date, str], CatalogueItem | None] = {}
         self._price_ok: dict[tuple[str, date, date, int, str], bool] = {}
@@ -224,6 +249,39 @@ class FastPath:
             amounts=bp.amount_cents,
             fp_keys=bp.fp_keys,
             current=bp.current(ctx.as_of),
+        )
+
+    def _provider_budgets(
+        self, provider: str, category: str, management: str, item: str
+    ) -> _ProviderBudgets | None:
+        """The provider's SPCB and support item budget for such lines, as ``provider_checks``
+        finds them (``None``: neither)."""
+        index = self._ctx.index
+        spcb = index.spcb_for(provider, category, management)
+        sib = index.support_item_for(item.strip(), provider, management)
+        if spcb is None and sib is None:
+            return None
+        counts: list[str] = []
+        shares: dict[str, int] | None = None
+        if spcb is not None:
+            counts.append(spcb.id)
+            if spcb.distribution:
+                shares = {}
+                for s in spcb.distribution:  # the first share of a period counts
+                    shares.setdefault(s.period_id, s.amount.cents)
+        if sib is not None and sib.id not in counts:
+            counts.append(sib.id)
+        return _ProviderBudgets(
+            spcb_id=spcb.id if spcb is not None else None,
+            spcb_start=spcb.start if spcb is not None else date.min,
+            spcb_end=spcb.end_inclusive if spcb is not None else date.max,
+            spcb_cents=spcb.amount.cents if spcb is not None else 0,
+            spcb_key=("spcb", spcb.id) if spcb is not None else (),
+            shares=shares,
+            sib_id=sib.id if sib is not None else None,
+            sib_cents=sib.amount.cents if sib is not None else 0,
+            sib_key=("sib", sib.id) if sib is not None else (),
+            counts_against=tuple(counts),
         )
 
     def _own(self, b: _Budget, position: int, spent: dict[tuple[str, ...], int]) -> int:
@@ -423,21 +481,32 @@ class FastPath:
             if period is None:
                 self._defer("periods")
                 return _DEFER
-        # -- section 3: no SPCB or support item budget, funds clearly sufficient --------------
+        # -- section 3: the provider's SPCB and support item budget, each covering ------------
         provider = invoice.provider
-        stripped = item.strip()
-        prov_key = (provider, category, management, stripped)
-        plain_provider = self._provider_ok.get(prov_key)
-        if plain_provider is None:
-            index = ctx.index
-            plain_provider = self._provider_ok[prov_key] = (
-                index.spcb_for(provider, category, management) is None
-                and index.support_item_for(stripped, provider, management) is None
+        provider_key = (provider, category, management, item)
+        pb = self._provider.get(provider_key, _UNKNOWN)
+        if pb is _UNKNOWN:
+            pb = self._provider[provider_key] = self._provider_budgets(
+                provider, category, management, item
             )
-        if not plain_provider:
-            self._defer("provider_budget")
-            return _DEFER
         spent = ledger.spent
+        if pb is not None:
+            if pb.spcb_id is not None:
+                if not (pb.spcb_start <= from_ and to <= pb.spcb_end):
+                    self._defer("provider_agreement")
+                    return _DEFER
+                if period is not None and pb.shares is not None:
+                    # a distributed SPCB: the period's share (0 when it has none)
+                    share = pb.shares.get(period.id, 0)
+                    spcb_left = share - spent.get(("spcb_fp", pb.spcb_id, period.id), 0)
+                else:
+                    spcb_left = pb.spcb_cents - spent.get(pb.spcb_key, 0)
+                if spcb_left < cents:
+                    self._defer("provider_budget")
+                    return _DEFER
+            if pb.sib_id is not None and pb.sib_cents - spent.get(pb.sib_key, 0) < cents:
+                self._defer("support_item_budget")
+                return _DEFER
         if period is not None:
             own = self._own(b, period.position, spent)
         else:
@@ -458,15 +527,22 @@ class FastPath:
         # -- the decision, exactly as the exact engine builds it ------------------------------
         # PROVIDER_NOT_ON_CONTRACT only for a provider with no SPCB or support item budget
         # anywhere on the contract (one on it but with none for this line draws the same way)
-        fkey = (provider, b.name)
-        not_on = self._findings.get(fkey)
-        if not_on is None and provider not in ctx.index.providers_on_contract:
-            not_on = self._findings[fkey] = self._finding(
-                _NOT_ON_CONTRACT, self._not_on_contract, {"provider": provider, "budget": b.name}
-            )
-        first: tuple[Finding, ...] = (not_on,) if not_on is not None else ()
         period_id = period.id if period is not None else None
-        ref = BudgetRef(b.category, management, period_id, None, None)
+        first: tuple[Finding, ...] = ()
+        if pb is None:
+            fkey = (provider, b.name)
+            not_on = self._findings.get(fkey)
+            if not_on is None and provider not in ctx.index.providers_on_contract:
+                not_on = self._findings[fkey] = self._finding(
+                    _NOT_ON_CONTRACT,
+                    self._not_on_contract,
+                    {"provider": provider, "budget": b.name},
+                )
+            if not_on is not None:
+                first = (not_on,)
+            ref = BudgetRef(b.category, management, period_id, None, None)
+        else:
+            ref = BudgetRef(b.category, management, period_id, pb.spcb_id, pb.sib_id)
         if expired:
             assert period is not None
             facts = {
@@ -481,12 +557,22 @@ class FastPath:
         else:
             findings = first
         outcome = outcome_of(f.severity for f in findings)
+        # the ledger keys of the exact engine's commit (``ContractIndex.keys_for``), in its order
         spent[b.cat_key] += cents
         if period is not None:
             spent[period.key] += cents
+        if pb is not None:
+            if pb.sib_key:
+                spent[pb.sib_key] += cents
+            if pb.spcb_key:  # the agreement covers the line, so its first day
+                spent[pb.spcb_key] += cents
+                if pb.shares is not None and period is not None:
+                    spent[("spcb_fp", pb.spcb_key[1], period.id)] += cents
         ctx.seen.lines.setdefault(key, f"line {line.id} of invoice {invoice.id}")
         if self.stats is not None:
             self.stats.taken += 1
+            if pb is not None:
+                self.stats.provider_budget += 1
         return LineDecision(
             line_id=line.id,
             outcome=outcome,
@@ -494,7 +580,7 @@ class FastPath:
             amount=amount,
             draws=(Draw(ref, amount),),
             findings=findings,
-            counts_against=(),
+            counts_against=pb.counts_against if pb is not None else (),
             parts=(LinePart(from_, to, line.quantity, amount, ref),),
             trace=(),
         )
