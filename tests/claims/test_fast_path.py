@@ -234,7 +234,7 @@ def test_engine_decisions_identical(inputs: S.ValidationInput, s: Settings, expl
         "catalogue": inputs.catalogue,
         "explain": explain,
     }
-    exact = evaluate_batch(inputs.contract, inputs.invoices, **kwargs)
+    exact = evaluate_batch(inputs.contract, inputs.invoices, fast_path=False, **kwargs)
     fast = evaluate_batch(inputs.contract, inputs.invoices, fast_path=True, **kwargs)
     assert [d.to_dict() for d in fast] == [d.to_dict() for d in exact]
     assert fast == exact
@@ -283,7 +283,7 @@ def test_engine_takes_the_fast_path_in_every_channel(channel: str, mode: str | N
     )
     stats = FastPathStats()
     kwargs: dict[str, Any] = {"as_of": date(2025, 11, 15), "channel": channel, "mode": mode}
-    exact = evaluate_batch(contract, [invoice], **kwargs)
+    exact = evaluate_batch(contract, [invoice], fast_path=False, **kwargs)
     fast = evaluate_batch(contract, [invoice], fast_path=stats, **kwargs)
     assert [d.to_dict() for d in fast] == [d.to_dict() for d in exact]
     assert (stats.taken, stats.deferred, dict(stats.reasons)) == (3, 1, {"funds": 1})
@@ -564,3 +564,35 @@ def test_api_benchmark_invoice_is_all_fast() -> None:
         assert fast == exact
         assert (stats.taken, stats.provider_budget, stats.deferred) == (20, 20, 0)
         assert all(d.counts_against == ("S1", "SI1") for d in fast[0].lines)
+
+
+def test_api_uses_the_fast_path_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``evaluate_batch``, ``evaluate_invoice`` and ``BatchRun`` take the fast path unless told
+    ``fast_path=False`` (the decisions are the same either way)."""
+    from ndis_rules.rules import BatchRun, evaluate_invoice
+    from ndis_rules.rules.fast import FastPath
+
+    decided: list[str] = []
+    original = FastPath.decide
+
+    def counting(self: FastPath, ledger: Any, invoice: Invoice, line: Any) -> Any:
+        found = original(self, ledger, invoice, line)
+        if found is not None:
+            decided.append(line.id)
+        return found
+
+    monkeypatch.setattr(FastPath, "decide", counting)
+    contract = Contract.model_validate(_PROVIDER_CONTRACT)
+    invoice = Invoice.model_validate(_PROVIDER_INVOICES[0])
+    today = date(2025, 11, 15)
+    on = evaluate_batch(contract, [invoice], as_of=today)
+    assert decided == ["L1", "L4", "L5", "L8"]
+    decided.clear()
+    assert evaluate_invoice(contract, invoice, as_of=today) == on[0]
+    assert BatchRun(contract, ["I1"], as_of=today).invoice(invoice) == on[0]
+    assert decided == ["L1", "L4", "L5", "L8"] * 2
+    decided.clear()
+    off = evaluate_batch(contract, [invoice], as_of=today, fast_path=False)
+    assert evaluate_invoice(contract, invoice, as_of=today, fast_path=False) == off[0] == on[0]
+    assert BatchRun(contract, ["I1"], as_of=today, fast_path=False).invoice(invoice) == on[0]
+    assert decided == []
