@@ -596,3 +596,33 @@ def test_api_uses_the_fast_path_by_default(monkeypatch: pytest.MonkeyPatch) -> N
     assert evaluate_invoice(contract, invoice, as_of=today, fast_path=False) == off[0] == on[0]
     assert BatchRun(contract, ["I1"], as_of=today, fast_path=False).invoice(invoice) == on[0]
     assert decided == []
+
+
+def test_prepared_contract_reuses_its_compiled_form_identically() -> None:
+    """A prepared contract validated again and again (the API's way) reuses what the fast path
+    compiled for it on the same day, channel and settings: each call still decides exactly what
+    the exact engine does, whatever was validated before (warm caches never leak a decision)."""
+    from ndis_rules.rules import fast as fast_module
+    from ndis_rules.rules import prepare
+
+    prepared = prepare(Contract.model_validate(_PROVIDER_CONTRACT))
+    invoices = [Invoice.model_validate(i) for i in _PROVIDER_INVOICES]
+    calls: list[tuple[list[Invoice], dict[str, Any]]] = []
+    for as_of in (date(2025, 11, 15), date(2025, 9, 20)):
+        for s in (Settings(), Settings(rollover=False, claims_flexibility=True)):
+            for channel in ("service_entry", "bulk_import"):
+                kwargs = {"as_of": as_of, "settings": s, "channel": channel}
+                calls += [(invoices, kwargs), (invoices[::-1], kwargs), (invoices[:1], kwargs)]
+    taken = 0
+    for batch, kwargs in calls * 2:
+        stats = FastPathStats()
+        fast = evaluate_batch(prepared, batch, fast_path=stats, **kwargs)
+        assert fast == evaluate_batch(prepared, batch, fast_path=False, **kwargs)
+        taken += stats.taken
+    assert taken > 0
+    # kept for the prepared contract (one per set of parameters), never for a plain contract
+    kept = [entry for entry in fast_module._reuse.values() if entry[0] is prepared.index]
+    assert 1 <= len(kept) <= fast_module._REUSE_LIMIT
+    before = dict(fast_module._reuse)
+    evaluate_batch(prepared.contract, invoices, as_of=date(2025, 11, 15))
+    assert fast_module._reuse == before

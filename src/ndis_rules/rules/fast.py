@@ -169,6 +169,9 @@ _DEFER: Final = None
 _UNKNOWN: Final = _ProviderBudgets(None, date.min, date.max, 0, (), None, None, 0, (), ())
 _NO_ITEM: Final = ("", "")
 _DAY: Final = timedelta(days=1)
+#: ``str(day)`` of the days seen (the same few hundred days recur across a book's contracts)
+_DAY_TEXT: dict[date, str] = {}
+_DAY_TEXT_LIMIT: Final = 50_000
 
 
 def _lowest_cumulative(
@@ -196,7 +199,6 @@ class _Compiled:
         "amounts",
         "catalogue_ok",
         "claimable",
-        "days",
         "enabled",
         "findings",
         "heads",
@@ -204,6 +206,7 @@ class _Compiled:
         "items",
         "not_on_contract",
         "orphans",
+        "outcomes",
         "past_period",
         "pool_bounds",
         "pools",
@@ -250,10 +253,17 @@ class _Compiled:
         self.items: dict[tuple[str, str | None], _ItemInfo | None] = {}
         self.amounts: dict[tuple[object, int], _AmountInfo | None] = {}
         self.heads: dict[tuple[str, str | None, str | None], tuple[str, str, str] | None] = {}
-        self.days: dict[date, str] = {}
         self.catalogue_ok: dict[tuple[str, date, date, str], CatalogueItem | None] = {}
         self.price_ok: dict[tuple[str, date, date, int, str], bool] = {}
         self.refs: dict[tuple[int, int, int], BudgetRef] = {}
+        # the outcome of a plain line's findings: PROVIDER_NOT_ON_CONTRACT and / or PAST_PERIOD
+        self.outcomes: dict[tuple[bool, bool], Outcome] = {
+            (not_on, past): outcome_of(
+                ([self.not_on_contract] if not_on else []) + ([self.past_period] if past else [])
+            )
+            for not_on in (False, True)
+            for past in (False, True)
+        }
         self.pools: dict[tuple[str, int], _PoolTerms] = {}
         self.pool_bounds: dict[str, list[date]] = {}
         self.orphans: dict[str, tuple[_Key, ...]] = {}
@@ -422,7 +432,10 @@ class _Compiled:
         return found
 
     def day(self, day: date) -> str:
-        text = self.days[day] = str(day)
+        """A day's text in the duplicate-line key (``str(day)``), kept for every contract."""
+        if len(_DAY_TEXT) > _DAY_TEXT_LIMIT:
+            _DAY_TEXT.clear()
+        text = _DAY_TEXT[day] = str(day)
         return text
 
 
@@ -541,7 +554,7 @@ class FastPath:
             if found is None:
                 self._defer("catalogue")
                 return _DEFER
-        days = c.days
+        days = _DAY_TEXT
         key = (
             *head,
             days.get(from_) or c.day(from_),
@@ -667,6 +680,7 @@ class FastPath:
         # PROVIDER_NOT_ON_CONTRACT only for a provider with no SPCB or support item budget
         # anywhere on the contract (one on it but with none for this line draws the same way)
         findings: tuple[Finding, ...] = ()
+        not_on = None
         if pb is None:
             fkey = (provider, b.name)
             not_on = c.findings.get(fkey)
@@ -689,7 +703,7 @@ class FastPath:
             if pool is not None:
                 facts["pool_available"] = str(Money._of(pool))
             findings = (*findings, self._finding(_PAST_PERIOD, c.past_period, facts))
-        outcome: Outcome = outcome_of(f.severity for f in findings) if findings else "allowed"
+        outcome = c.outcomes[(not_on is not None, expired)]
         # the ledger keys of the exact engine's commit (``ContractIndex.keys_for``), in its order
         spent[b.cat_key] += cents
         if period is not None:
