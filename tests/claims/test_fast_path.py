@@ -504,7 +504,10 @@ def _provider_budget_inputs(draw: st.DrawFn, *, overdrawn: bool) -> S.Validation
 )
 def test_provider_budget_decisions_identical(inputs: S.ValidationInput, s: Settings) -> None:
     """As :func:`test_engine_decisions_identical`, on lines aimed at the contract's SPCBs and
-    support item budgets (every channel and mode, every setting, any today)."""
+    support item budgets (every channel and mode, every setting, any today); and on a prepared
+    contract validated twice, the second time with what the fast path compiled the first."""
+    from ndis_rules.rules import prepare
+
     kwargs: dict[str, Any] = {
         "as_of": inputs.as_of,
         "channel": inputs.channel,
@@ -515,6 +518,9 @@ def test_provider_budget_decisions_identical(inputs: S.ValidationInput, s: Setti
     fast = evaluate_batch(inputs.contract, inputs.invoices, fast_path=True, **kwargs)
     assert [d.to_dict() for d in fast] == [d.to_dict() for d in exact]
     assert fast == exact
+    prepared = prepare(inputs.contract)
+    for _ in range(2):
+        assert evaluate_batch(prepared, inputs.invoices, **kwargs) == exact
 
 
 def _provider_budget_lines_taken(inputs: S.ValidationInput) -> int:
@@ -626,3 +632,33 @@ def test_prepared_contract_reuses_its_compiled_form_identically() -> None:
     before = dict(fast_module._reuse)
     evaluate_batch(prepared.contract, invoices, as_of=date(2025, 11, 15))
     assert fast_module._reuse == before
+
+
+def test_duplicate_line_key_built_from_parts_is_the_engines() -> None:
+    """The fast path builds the duplicate-line key from parts it works out once per value; a
+    line written differently (quantity ``2.0`` / ``2``, claim type and GST code with spaces and
+    lower case, the item with a trailing space) but the same claim is still the duplicate of a
+    line the fast path took, and decided the same way with the fast path off."""
+    contract = Contract.model_validate(_PROVIDER_CONTRACT)
+    base = {"from": "2025-10-13", "to": "2025-10-13", "unit_price": "20.00"}
+    first = Invoice.model_validate(
+        {"id": "I1", "number": "B1", "provider": "P9", "lines": [
+            {**base, "id": "L1", "item": "07_002_0106_8_3", "quantity": "2",
+             "claim_type": "REPW", "gst_code": "P2"},
+        ]}
+    )
+    second = Invoice.model_validate(
+        {"id": "I2", "number": "B2", "provider": "P9", "lines": [
+            {**base, "id": "L1", "item": "07_002_0106_8_3 ", "quantity": "2.0",
+             "claim_type": " repw", "gst_code": " P2 "},
+            {**base, "id": "L2", "item": "07_002_0106_8_3", "quantity": "2",
+             "claim_type": "REPW", "gst_code": "P1"},  # another GST code: not a duplicate
+        ]}
+    )
+    stats = FastPathStats()
+    kwargs: dict[str, Any] = {"as_of": date(2025, 11, 15)}
+    fast = evaluate_batch(contract, [first, second], fast_path=stats, **kwargs)
+    assert fast == evaluate_batch(contract, [first, second], fast_path=False, **kwargs)
+    assert "DUPLICATE_LINE" in fast[1].lines[0].codes
+    assert "DUPLICATE_LINE" not in fast[1].lines[1].codes
+    assert (stats.taken, dict(stats.reasons)) == (2, {"duplicate_line": 1}), stats
