@@ -21,10 +21,12 @@ other line it returns ``None`` without touching anything, and the caller hands t
 exact engine, in order. When in doubt it defers: every condition it cannot decide cheaply is a
 reason to defer, never a guess.
 
-Availability is read with the exact engine's own functions (``period_available``,
-``pool_available``) over the shared ledger; what the fast path saves is the general flow around
-them (the work object, each rule's findings machinery, the selection, period placement, trace
-and key lookups), compiled once per contract and cached per item, provider and date.
+Availability is read from the shared ledger as the exact engine's own functions
+(``period_available``, ``pool_available``, ``spcb_available``, ``support_item_available``) read
+it, in integer cents; what the fast path saves is the general flow around them (the work object,
+each rule's findings machinery, the selection, period placement, trace and key lookups),
+compiled once per contract and cached per item, provider, value and day. A prepared contract
+validated again with the same parameters reuses what was compiled for it (:func:`compiled_for`).
 
 ``tests/claims/test_fast_path.py`` proves, on generated books and on the property strategies'
 contracts and invoices, that every decision is identical with the fast path on and off.
@@ -167,6 +169,7 @@ _ItemInfo = tuple[str, str]  # (category, item stripped)
 _DEFER: Final = None
 #: not looked up yet (a provider's budgets are looked up once per category, type and item)
 _UNKNOWN: Final = _ProviderBudgets(None, date.min, date.max, 0, (), None, None, 0, (), ())
+#: not worked out yet (the per-value caches' default; never a value they hold)
 _NO_ITEM: Final = ("", "")
 _DAY: Final = timedelta(days=1)
 #: ``str(day)`` of the days seen (the same few hundred days recur across a book's contracts)
