@@ -11,15 +11,16 @@ import importlib.util
 import io
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from itertools import product
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ndis_rules.bpr import parse_bpr
@@ -147,13 +148,17 @@ def test_book_report_identical_with_fast_path_on_and_off(
             )
             assert_identical(exact, fast)
     assert stats.taken > 0.3 * (stats.taken + stats.deferred), stats
+    # the lines of providers with an SPCB or support item budget are decided too
+    assert stats.provider_budget > 0.05 * stats.taken, stats
 
 
 def test_realistic_book_is_mostly_plain(books: dict[str, Book]) -> None:
     stats = FastPathStats()
     results = parse_bpr(books["realistic"].text)
     check_claims(results, books["realistic"].contracts, as_of=GEN.TODAY, fast_path=stats)
-    assert stats.share > 0.6, stats
+    assert stats.share > 0.75, stats
+    assert stats.provider_budget > 0.05 * stats.taken, stats
+    assert stats.reasons["provider_budget"] + stats.reasons["support_item_budget"] == 0, stats
 
 
 def test_late_lines_compete_with_fast_lines(books: dict[str, Book]) -> None:
@@ -229,7 +234,7 @@ def test_engine_decisions_identical(inputs: S.ValidationInput, s: Settings, expl
         "catalogue": inputs.catalogue,
         "explain": explain,
     }
-    exact = evaluate_batch(inputs.contract, inputs.invoices, **kwargs)
+    exact = evaluate_batch(inputs.contract, inputs.invoices, fast_path=False, **kwargs)
     fast = evaluate_batch(inputs.contract, inputs.invoices, fast_path=True, **kwargs)
     assert [d.to_dict() for d in fast] == [d.to_dict() for d in exact]
     assert fast == exact
@@ -278,7 +283,7 @@ def test_engine_takes_the_fast_path_in_every_channel(channel: str, mode: str | N
     )
     stats = FastPathStats()
     kwargs: dict[str, Any] = {"as_of": date(2025, 11, 15), "channel": channel, "mode": mode}
-    exact = evaluate_batch(contract, [invoice], **kwargs)
+    exact = evaluate_batch(contract, [invoice], fast_path=False, **kwargs)
     fast = evaluate_batch(contract, [invoice], fast_path=stats, **kwargs)
     assert [d.to_dict() for d in fast] == [d.to_dict() for d in exact]
     assert (stats.taken, stats.deferred, dict(stats.reasons)) == (3, 1, {"funds": 1})
@@ -293,8 +298,6 @@ def test_no_fast_path_when_explaining(books: dict[str, Book]) -> None:
     results = parse_bpr(books["clean"].text)[:50]
     check_claims(results, books["clean"].contracts, as_of=GEN.TODAY, explain=True, fast_path=stats)
     assert stats.taken == 0
-
-
 
 def test_command_output_identical_with_fast_path_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """``NDIS_RULES_FAST_PATH=0`` turns the fast path off for ``claims check``: every format, one
@@ -324,3 +327,338 @@ def test_command_output_identical_with_fast_path_env(monkeypatch: pytest.MonkeyP
             assert outputs[0] == outputs[1], (fmt, workers)
     finally:
         set_fast_path_default(True)
+
+
+# -- lines of providers with an SPCB or a support item budget ----------------------------------
+
+_PROVIDER_CONTRACT: dict[str, Any] = {
+    "id": "C2",
+    "participant": "430000002",
+    "start": "2025-07-01",
+    "end_inclusive": "2026-06-30",
+    "budgets": [
+        {"category": "01", "management": "plan", "total": "1000.00", "funding": {"periods": [
+            {"id": "FP1", "start": "2025-07-01", "end_inclusive": "2025-09-30",
+             "amount": "500.00"},
+            {"id": "FP2", "start": "2025-10-01", "end_inclusive": "2026-06-30",
+             "amount": "500.00"},
+        ]}},
+        {"category": "04", "management": "plan", "total": "300.00"},
+        {"category": "07", "management": "plan", "total": "400.00"},
+    ],
+    "provider_budgets": [
+        # distributed over the periods: FP1's share only (a line in FP2 has none)
+        {"id": "S1", "provider": "P1", "category": "01", "amount": "400.00",
+         "start": "2025-07-01", "end_inclusive": "2026-06-30",
+         "distribution": [{"period_id": "FP1", "amount": "300.00"}]},
+        # a category without periods, an agreement shorter than the contract
+        {"id": "S2", "provider": "P1", "category": "07", "amount": "150.00",
+         "start": "2025-08-01", "end_inclusive": "2025-12-31"},
+        {"id": "S3", "provider": "P2", "category": "01", "management": "plan",
+         "amount": "300.00", "start": "2025-07-01", "end_inclusive": "2026-06-30"},
+    ],
+    "support_items": [
+        {"id": "SI1", "item": "01_011_0107_1_1", "category": "01", "provider": "P1",
+         "quantity": "2", "rate": "70.23"},
+        # a stated support with no provider: any provider's lines of the item count against it
+        {"id": "SI2", "kind": "stated", "item": "04_104_0125_6_1", "category": "04",
+         "quantity": "4", "rate": "50.00"},
+    ],
+    "delivered": [
+        {"id": "D1", "invoice_id": "OLD", "invoice_number": "N0", "provider": "P1",
+         "item": "01_011_0107_1_1", "category": "01", "management": "plan",
+         "from": "2025-07-02", "to": "2025-07-02", "quantity": "1", "unit_price": "70.23",
+         "amount": "70.23"},
+    ],
+}
+
+
+def _line(n: int, day: str, item: str, quantity: str, price: str) -> dict[str, str]:
+    return {"id": f"L{n}", "from": day, "to": day, "item": item, "quantity": quantity,
+            "unit_price": price}
+
+
+_PROVIDER_INVOICES: list[dict[str, Any]] = [
+    {"id": "I1", "number": "A1", "provider": "P1", "lines": [
+        _line(1, "2025-08-04", "01_011_0107_1_1", "1", "70.23"),  # S1's FP1 share, SI1: taken
+        _line(2, "2025-08-05", "01_011_0107_1_1", "1", "70.23"),  # SI1 now short: exact
+        _line(3, "2025-10-06", "01_002_0107_1_1", "1", "10.00"),  # S1 has no FP2 share: exact
+        _line(4, "2025-08-06", "01_002_0107_1_1", "1", "50.00"),  # S1 FP1 share: taken
+        _line(5, "2025-09-01", "07_002_0106_8_3", "1", "100.00"),  # S2, no periods: taken
+        _line(6, "2025-09-02", "07_002_0106_8_3", "1", "60.00"),  # S2 short: exact
+        _line(7, "2025-07-15", "07_002_0106_8_3", "1", "10.00"),  # before S2's agreement: exact
+        _line(8, "2025-09-03", "04_104_0125_6_1", "1", "50.00"),  # SI2 (any provider): taken
+    ]},
+    {"id": "I3", "number": "A3", "provider": "P9", "lines": [
+        _line(1, "2025-10-10", "04_104_0125_6_1", "1", "50.00"),  # SI2 for P9 too: taken
+    ]},
+    {"id": "I2", "number": "A2", "provider": "P2", "lines": [
+        _line(1, "2025-10-07", "01_011_0107_1_1", "2", "70.23"),  # S3 (not SI1: P1's): taken
+        _line(2, "2025-10-08", "04_104_0125_6_1", "4", "50.00"),  # SI2 short: exact
+        _line(3, "2025-10-09", "07_002_0106_8_3", "1", "20.00"),  # P2 on the contract: taken
+        _line(4, "2025-08-11", "01_011_0107_1_1", "1", "70.23"),  # FP1 expired: PAST_PERIOD
+    ]},
+]
+
+
+@pytest.mark.parametrize(
+    ("channel", "mode"),
+    [
+        ("service_entry", None),
+        ("bulk_import", None),
+        ("case_note", None),
+        ("streamline", "manual"),
+        ("streamline", "automated"),
+        ("streamline", "disabled"),
+    ],
+)
+@pytest.mark.parametrize("action", ["create", "undo_cancel"])
+@pytest.mark.parametrize("rollover", [True, False])
+def test_provider_budget_lines_take_the_fast_path(
+    channel: str, mode: str | None, action: str, rollover: bool
+) -> None:
+    """Lines counting against an SPCB (distributed over periods or not, agreement dates) or a
+    support item budget (the provider's own, or a stated one with no provider) are decided on
+    the fast path when every budget covers them, and by the exact engine otherwise: the same
+    decisions either way, and the statistics say which lines were taken."""
+    contract = Contract.model_validate(_PROVIDER_CONTRACT)
+    invoices = [Invoice.model_validate(i) for i in _PROVIDER_INVOICES]
+    stats = FastPathStats()
+    kwargs: dict[str, Any] = {
+        "as_of": date(2025, 11, 15),
+        "channel": channel,
+        "mode": mode,
+        "action": action,
+        "settings": Settings(rollover=rollover),
+    }
+    exact = evaluate_batch(contract, invoices, fast_path=False, **kwargs)
+    fast = evaluate_batch(contract, invoices, fast_path=stats, **kwargs)
+    assert [d.to_dict() for d in fast] == [d.to_dict() for d in exact]
+    assert fast == exact
+    assert (stats.taken, stats.provider_budget) == (8, 7), stats
+    assert dict(stats.reasons) == {
+        "support_item_budget": 2,
+        "provider_budget": 2,
+        "provider_agreement": 1,
+    }
+    first, third, second = fast
+    assert first.lines[0].counts_against == ("S1", "SI1")
+    assert first.lines[0].draws[0].ref.spcb == "S1"
+    assert first.lines[0].parts[0].budget.support_item == "SI1"
+    assert first.lines[4].counts_against == ("S2",)
+    assert second.lines[0].counts_against == ("S3",)
+    assert second.lines[2].counts_against == () and second.lines[2].codes[:1] == ()
+    assert "PAST_PERIOD" in second.lines[3].codes
+    assert third.lines[0].counts_against == ("SI2",)
+    assert "PROVIDER_NOT_ON_CONTRACT" not in third.lines[0].codes
+
+
+@st.composite
+def _provider_budget_inputs(draw: st.DrawFn, *, overdrawn: bool) -> S.ValidationInput:
+    """The strategies' inputs with each invoice's lines moved (most of them) onto one of the
+    contract's SPCBs or support item budgets: its provider, an item of its category (the
+    support's own item), a day inside its agreement and not after today, a small amount; so
+    that such lines often pass every check (the plain strategies reach them rarely)."""
+    inputs = draw(S.validation_inputs(allow_overdrawn=overdrawn))
+    c = inputs.contract
+    targets = [
+        (s.provider, S.ITEMS.get(s.category), s.start, s.end_inclusive)
+        for s in c.provider_budgets
+    ] + [
+        (s.provider or draw(st.sampled_from(S.PROVIDERS)), s.item, c.start, c.end_inclusive)
+        for s in c.support_items
+    ]
+    targets = [t for t in targets if t[1] is not None]
+    if not targets:
+        return inputs
+    invoices = []
+    for inv in inputs.invoices:
+        provider, item, first, last = draw(st.sampled_from(targets))
+        last = min(last, inputs.as_of)
+        lines = []
+        for original in inv.lines:
+            line = original
+            if first <= last and draw(st.integers(0, 3)):
+                day = draw(st.dates(first, last))
+                line = original.model_copy(
+                    update={
+                        "from_": day,
+                        "to": day,
+                        "item": item,
+                        "quantity": Decimal(draw(st.sampled_from([1, 2]))),
+                        "unit_price": draw(S.money(1, 5_000)),
+                        "amount": None,
+                    }
+                )
+            lines.append(line)
+        invoices.append(inv.model_copy(update={"provider": provider, "lines": tuple(lines)}))
+    return replace(inputs, invoices=invoices)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    inputs=st.one_of(
+        _provider_budget_inputs(overdrawn=False), _provider_budget_inputs(overdrawn=True)
+    ),
+    s=_all_settings(),
+)
+def test_provider_budget_decisions_identical(inputs: S.ValidationInput, s: Settings) -> None:
+    """As :func:`test_engine_decisions_identical`, on lines aimed at the contract's SPCBs and
+    support item budgets (every channel and mode, every setting, any today); and on a prepared
+    contract validated twice, the second time with what the fast path compiled the first."""
+    from ndis_rules.rules import prepare
+
+    kwargs: dict[str, Any] = {
+        "as_of": inputs.as_of,
+        "channel": inputs.channel,
+        "mode": inputs.mode,
+        "settings": s,
+    }
+    exact = evaluate_batch(inputs.contract, inputs.invoices, fast_path=False, **kwargs)
+    fast = evaluate_batch(inputs.contract, inputs.invoices, fast_path=True, **kwargs)
+    assert [d.to_dict() for d in fast] == [d.to_dict() for d in exact]
+    assert fast == exact
+    prepared = prepare(inputs.contract)
+    for _ in range(2):
+        assert evaluate_batch(prepared, inputs.invoices, **kwargs) == exact
+
+
+def _provider_budget_lines_taken(inputs: S.ValidationInput) -> int:
+    stats = FastPathStats()
+    kwargs: dict[str, Any] = {
+        "as_of": inputs.as_of,
+        "channel": inputs.channel,
+        "mode": inputs.mode,
+        "catalogue": inputs.catalogue,
+    }
+    exact = evaluate_batch(inputs.contract, inputs.invoices, fast_path=False, **kwargs)
+    fast = evaluate_batch(inputs.contract, inputs.invoices, fast_path=stats, **kwargs)
+    assert fast == exact
+    return stats.provider_budget
+
+
+@pytest.mark.parametrize("overdrawn", [False, True])
+def test_strategies_reach_provider_budget_lines_on_the_fast_path(overdrawn: bool) -> None:
+    """The strategies above give fast-path lines counting against an SPCB or support item
+    budget, often (so the identity property covers them)."""
+    counts: list[int] = []
+
+    @settings(max_examples=100, database=None, derandomize=True, deadline=None,
+              phases=[Phase.generate], suppress_health_check=[HealthCheck.too_slow])
+    @given(_provider_budget_inputs(overdrawn=overdrawn))
+    def run(inputs: S.ValidationInput) -> None:
+        counts.append(_provider_budget_lines_taken(inputs))
+
+    run()
+    assert sum(1 for n in counts if n > 0) >= 0.1 * len(counts), counts
+
+
+def test_api_benchmark_invoice_is_all_fast() -> None:
+    """The API benchmark's invoice (provider P1: an SPCB and a support item budget) is decided
+    entirely on the fast path, identically."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_api", ROOT / "benchmarks" / "bench_api.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for delivered in (10, 500):
+        contract, invoice = bench.contract_with(delivered), bench.invoice()
+        stats = FastPathStats()
+        exact = evaluate_batch(contract, [invoice], as_of=bench.TODAY, fast_path=False)
+        fast = evaluate_batch(contract, [invoice], as_of=bench.TODAY, fast_path=stats)
+        assert fast == exact
+        assert (stats.taken, stats.provider_budget, stats.deferred) == (20, 20, 0)
+        assert all(d.counts_against == ("S1", "SI1") for d in fast[0].lines)
+
+
+def test_api_uses_the_fast_path_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``evaluate_batch``, ``evaluate_invoice`` and ``BatchRun`` take the fast path unless told
+    ``fast_path=False`` (the decisions are the same either way)."""
+    from ndis_rules.rules import BatchRun, evaluate_invoice
+    from ndis_rules.rules.fast import FastPath
+
+    decided: list[str] = []
+    original = FastPath.decide
+
+    def counting(self: FastPath, ledger: Any, invoice: Invoice, line: Any) -> Any:
+        found = original(self, ledger, invoice, line)
+        if found is not None:
+            decided.append(line.id)
+        return found
+
+    monkeypatch.setattr(FastPath, "decide", counting)
+    contract = Contract.model_validate(_PROVIDER_CONTRACT)
+    invoice = Invoice.model_validate(_PROVIDER_INVOICES[0])
+    today = date(2025, 11, 15)
+    on = evaluate_batch(contract, [invoice], as_of=today)
+    assert decided == ["L1", "L4", "L5", "L8"]
+    decided.clear()
+    assert evaluate_invoice(contract, invoice, as_of=today) == on[0]
+    assert BatchRun(contract, ["I1"], as_of=today).invoice(invoice) == on[0]
+    assert decided == ["L1", "L4", "L5", "L8"] * 2
+    decided.clear()
+    off = evaluate_batch(contract, [invoice], as_of=today, fast_path=False)
+    assert evaluate_invoice(contract, invoice, as_of=today, fast_path=False) == off[0] == on[0]
+    assert BatchRun(contract, ["I1"], as_of=today, fast_path=False).invoice(invoice) == on[0]
+    assert decided == []
+
+
+def test_prepared_contract_reuses_its_compiled_form_identically() -> None:
+    """A prepared contract validated again and again (the API's way) reuses what the fast path
+    compiled for it on the same day, channel and settings: each call still decides exactly what
+    the exact engine does, whatever was validated before (warm caches never leak a decision)."""
+    from ndis_rules.rules import fast as fast_module
+    from ndis_rules.rules import prepare
+
+    prepared = prepare(Contract.model_validate(_PROVIDER_CONTRACT))
+    invoices = [Invoice.model_validate(i) for i in _PROVIDER_INVOICES]
+    calls: list[tuple[list[Invoice], dict[str, Any]]] = []
+    for as_of in (date(2025, 11, 15), date(2025, 9, 20)):
+        for s in (Settings(), Settings(rollover=False, claims_flexibility=True)):
+            for channel in ("service_entry", "bulk_import"):
+                kwargs = {"as_of": as_of, "settings": s, "channel": channel}
+                calls += [(invoices, kwargs), (invoices[::-1], kwargs), (invoices[:1], kwargs)]
+    taken = 0
+    for batch, kwargs in calls * 2:
+        stats = FastPathStats()
+        fast = evaluate_batch(prepared, batch, fast_path=stats, **kwargs)
+        assert fast == evaluate_batch(prepared, batch, fast_path=False, **kwargs)
+        taken += stats.taken
+    assert taken > 0
+    # kept for the prepared contract (one per set of parameters), never for a plain contract
+    kept = [entry for entry in fast_module._reuse.values() if entry[0] is prepared.index]
+    assert 1 <= len(kept) <= fast_module._REUSE_LIMIT
+    before = dict(fast_module._reuse)
+    evaluate_batch(prepared.contract, invoices, as_of=date(2025, 11, 15))
+    assert fast_module._reuse == before
+
+
+def test_duplicate_line_key_built_from_parts_is_the_engines() -> None:
+    """The fast path builds the duplicate-line key from parts it works out once per value; a
+    line written differently (quantity ``2.0`` / ``2``, claim type and GST code with spaces and
+    lower case, the item with a trailing space) but the same claim is still the duplicate of a
+    line the fast path took, and decided the same way with the fast path off."""
+    contract = Contract.model_validate(_PROVIDER_CONTRACT)
+    base = {"from": "2025-10-13", "to": "2025-10-13", "unit_price": "20.00"}
+    first = Invoice.model_validate(
+        {"id": "I1", "number": "B1", "provider": "P9", "lines": [
+            {**base, "id": "L1", "item": "07_002_0106_8_3", "quantity": "2",
+             "claim_type": "REPW", "gst_code": "P2"},
+        ]}
+    )
+    second = Invoice.model_validate(
+        {"id": "I2", "number": "B2", "provider": "P9", "lines": [
+            {**base, "id": "L1", "item": "07_002_0106_8_3 ", "quantity": "2.0",
+             "claim_type": " repw", "gst_code": " P2 "},
+            {**base, "id": "L2", "item": "07_002_0106_8_3", "quantity": "2",
+             "claim_type": "REPW", "gst_code": "P1"},  # another GST code: not a duplicate
+        ]}
+    )
+    stats = FastPathStats()
+    kwargs: dict[str, Any] = {"as_of": date(2025, 11, 15)}
+    fast = evaluate_batch(contract, [first, second], fast_path=stats, **kwargs)
+    assert fast == evaluate_batch(contract, [first, second], fast_path=False, **kwargs)
+    assert "DUPLICATE_LINE" in fast[1].lines[0].codes
+    assert "DUPLICATE_LINE" not in fast[1].lines[1].codes
+    assert (stats.taken, dict(stats.reasons)) == (2, {"duplicate_line": 1}), stats

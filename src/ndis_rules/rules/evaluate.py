@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
+from typing import Final
 
 from dateutil.relativedelta import relativedelta
 
@@ -25,6 +27,15 @@ from .lines import evaluate_line
 from .prepare import PreparedContract, prepare
 
 __all__ = ["BatchRun", "evaluate_batch", "evaluate_invoice"]
+
+
+_DEFAULT_SETTINGS: Final = Settings()
+
+
+@lru_cache(maxsize=64)
+def _oldest(as_of: date) -> date:
+    """The earliest service date still claimable on ``as_of`` (NDIS Act s45A: two years)."""
+    return as_of - relativedelta(years=2)
 
 
 def _approved_provider(prepared: PreparedContract | None, provider: str, item: str) -> bool:
@@ -116,12 +127,14 @@ def evaluate_invoice(
     action: InvoiceAction = "create",
     explain: bool = False,
     catalogue: CatalogueContext | None = None,
+    fast_path: bool | FastPathStats = True,
 ) -> InvoiceDecision:
     """Validate one invoice against a contract as of ``as_of`` (today).
 
     The invoice's own earlier delivered services (same invoice id) are released first, so an
     edit or re-validation never counts them against itself; a clone carries a new id and is
     validated as new. ``mode`` is the streamline processing mode (default ``manual``).
+    ``fast_path`` as in :func:`evaluate_batch` (on; ``False`` turns it off).
     """
     return evaluate_batch(
         contract,
@@ -133,6 +146,7 @@ def evaluate_invoice(
         action=action,
         explain=explain,
         catalogue=catalogue,
+        fast_path=fast_path,
     )[0]
 
 
@@ -147,7 +161,7 @@ def evaluate_batch(
     action: InvoiceAction = "create",
     explain: bool = False,
     catalogue: CatalogueContext | None = None,
-    fast_path: bool | FastPathStats = False,
+    fast_path: bool | FastPathStats = True,
 ) -> list[InvoiceDecision]:
     """Validate invoices in order against one contract; lines compete for the same money.
 
@@ -156,13 +170,16 @@ def evaluate_batch(
     with one decision per line in order. Business outcomes never raise; a malformed argument
     raises :class:`InputError`.
 
-    ``fast_path`` (off by default) decides plain lines with integer arithmetic over a compiled
+    ``fast_path`` (on by default) decides plain lines with integer arithmetic over a compiled
     contract (:mod:`.fast`) and gives the others to the exact engine, in order: the decisions are
-    identical either way. A :class:`~.fast.FastPathStats` turns it on and counts what it did.
+    identical either way (``tests/claims/test_fast_path.py`` proves it). ``fast_path=False``
+    turns it off (every line through the exact engine); a :class:`~.fast.FastPathStats` turns
+    it on and counts what it did.
     """
     as_of = checked_day(as_of, "as_of")
-    settings = settings or Settings()
+    settings = settings or _DEFAULT_SETTINGS
     mode = _check_mode(channel, mode)
+    reused = isinstance(contract, PreparedContract)
     prepared = contract if isinstance(contract, PreparedContract) else prepare(contract)
     batch_ids = frozenset(inv.id for inv in invoices)
     ledger = prepared.ledger_without(batch_ids)
@@ -177,12 +194,14 @@ def evaluate_batch(
         explain,
         catalogue,
         seen,
-        oldest=as_of - relativedelta(years=2),
+        oldest=_oldest(as_of),
         prepared=prepared,
     )
     fast: FastPath | None = None
     if fast_path is not False:
-        fast = FastPath(ctx, fast_path if isinstance(fast_path, FastPathStats) else None)
+        # a prepared contract is validated again and again: its compiled form is reused
+        stats = fast_path if isinstance(fast_path, FastPathStats) else None
+        fast = FastPath(ctx, stats, reuse=reused)
     return [_evaluate_invoice_on(ctx, ledger, inv, fast) for inv in invoices]
 
 
@@ -232,7 +251,7 @@ class BatchRun:
         action: InvoiceAction = "create",
         explain: bool = False,
         catalogue: CatalogueContext | None = None,
-        fast_path: bool | FastPathStats = False,
+        fast_path: bool | FastPathStats = True,
     ) -> None:
         as_of = checked_day(as_of, "as_of")
         settings = settings or Settings()

@@ -5,12 +5,14 @@ A *plain* line is one the exact engine (:func:`~.lines.evaluate_line`) would dec
 and nothing else: its input, dates, claim type and catalogue checks pass (no finding); it is no
 duplicate; it selects exactly one category budget; it lies inside one funding period that has
 started (or the budget has none), is not future dated; its budget's management type is
-claimable (``claimable_management``); the provider has neither an SPCB nor a support item budget
-for it (so the only provider finding is ``PROVIDER_NOT_ON_CONTRACT``, for a provider with no
-budget anywhere on the contract); and
+claimable (``claimable_management``); the provider's SPCB for it, if any, covers the line's dates
+(its agreement) and the amount (its share of the line's period, where distributed), and its
+support item budget, if any, covers the amount (so the only provider finding is
+``PROVIDER_NOT_ON_CONTRACT``, for a provider with no budget anywhere on the contract); and
 the budget's own availability (and, for a core flexible pool member, the pool's) covers the whole
-amount. Its decision is then one draw and one part on that budget: ``active_fp_covers`` /
-``category_covers`` (no code) or ``expired_fp_covers`` (``PAST_PERIOD``).
+amount. Its decision is then one draw and one part on that budget (its reference naming the
+SPCB and support item budget the line counts against, as ``counts_against`` lists them):
+``active_fp_covers`` / ``category_covers`` (no code) or ``expired_fp_covers`` (``PAST_PERIOD``).
 
 :meth:`FastPath.decide` returns exactly the :class:`~ndis_rules.outcomes.LineDecision` the exact
 engine would for such a line, and commits its draw to the same :class:`~ndis_rules.budgets.Ledger`
@@ -19,10 +21,12 @@ other line it returns ``None`` without touching anything, and the caller hands t
 exact engine, in order. When in doubt it defers: every condition it cannot decide cheaply is a
 reason to defer, never a guess.
 
-Availability is read with the exact engine's own functions (``period_available``,
-``pool_available``) over the shared ledger; what the fast path saves is the general flow around
-them (the work object, each rule's findings machinery, the selection, period placement, trace
-and key lookups), compiled once per contract and cached per item, provider and date.
+Availability is read from the shared ledger as the exact engine's own functions
+(``period_available``, ``pool_available``, ``spcb_available``, ``support_item_available``) read
+it, in integer cents; what the fast path saves is the general flow around them (the work object,
+each rule's findings machinery, the selection, period placement, trace and key lookups),
+compiled once per contract and cached per item, provider, value and day. A prepared contract
+validated again with the same parameters reuses what was compiled for it (:func:`compiled_for`).
 
 ``tests/claims/test_fast_path.py`` proves, on generated books and on the property strategies'
 contracts and invoices, that every decision is identical with the fast path on and off.
@@ -30,16 +34,25 @@ contracts and invoices, that every decision is identical with the fast path on a
 
 from __future__ import annotations
 
-from collections import Counter
+from bisect import bisect_right
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
-from ..budgets import BudgetPeriods, Ledger
+from ..budgets import BudgetPeriods, ContractIndex, Ledger
 from ..catalogue import CatalogueItem
 from ..channels import severity_for
 from ..codes import CODES, Code, render
-from ..itemchecks import CLAIM_TYPES, cancellation_findings, catalogue_findings, price_findings
+from ..itemchecks import (
+    CLAIM_TYPES,
+    CatalogueContext,
+    cancellation_findings,
+    catalogue_findings,
+    price_findings,
+)
 from ..models import (
     CATEGORIES,
     CORE_CATEGORIES,
@@ -48,12 +61,20 @@ from ..models import (
     Invoice,
     is_valid_item_number,
 )
-from ..money import Money
-from ..outcomes import BudgetRef, Draw, Finding, LineDecision, LinePart, Severity, outcome_of
-from ..periods import available_cents, period_status
+from ..money import Money, line_amount
+from ..outcomes import (
+    BudgetRef,
+    Draw,
+    Finding,
+    LineDecision,
+    LinePart,
+    Outcome,
+    Severity,
+    outcome_of,
+)
+from ..periods import period_status
 from .claimchecks import category_of, invoice_key
 from .context import EvalContext
-from .prepare import line_key
 
 __all__ = ["FastPath", "FastPathStats"]
 
@@ -70,6 +91,8 @@ class FastPathStats:
     taken: int = 0
     deferred: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    #: of the lines taken, those counting against an SPCB or a support item budget
+    provider_budget: int = 0
 
     @property
     def share(self) -> float:
@@ -110,56 +133,110 @@ class _Budget:
 
 
 _Key = tuple[str, ...]
-#: What a core flexible pool's availability on one day sums: the members' periods (budget,
-#: position), the members without periods (total, key), and the orphan spend keys (subtracted).
-_PoolTerms = tuple[
-    tuple[tuple["_Budget", int], ...], tuple[tuple[int, _Key], ...], tuple[_Key, ...]
-]
+#: What a core flexible pool's availability sums for the days of one interval (see
+#: :meth:`_Compiled.pool_terms`): the members with periods (budget, period amounts, period keys,
+#: position, last position of the rollover minimum), the members without (budget, total, key).
+_PeriodTerm = tuple[CategoryBudget, tuple[int, ...], tuple[_Key, ...], int, int]
+_CategoryTerm = tuple[CategoryBudget, int, _Key]
+_Get = Callable[[_Key, int], int]
+_PoolTerms = tuple[tuple[_PeriodTerm, ...], tuple[_CategoryTerm, ...]]
 
+
+@dataclass(frozen=True, slots=True)
+class _ProviderBudgets:
+    """The SPCB and support item budget a provider's lines of one category, management type and
+    item count against (at least one of them), compiled: ids, agreement dates, amounts in cents,
+    ledger keys (empty: none), and what the decision's ``counts_against`` lists."""
+
+    spcb_id: str | None
+    spcb_start: date
+    spcb_end: date
+    spcb_cents: int
+    spcb_key: _Key
+    #: a distributed SPCB's share of each funding period (``None``: not distributed)
+    shares: dict[str, int] | None
+    sib_id: str | None
+    sib_cents: int
+    sib_key: _Key
+    counts_against: tuple[str, ...]
+
+
+#: What a line's input gives, worked out once per value: (the amount, its cents, the quantity's
+#: and the unit price's text in the duplicate-line key); ``None``: an input finding.
+_AmountInfo = tuple[Money, int, str, str]
+_ItemInfo = tuple[str, str]  # (category, item stripped)
 
 _DEFER: Final = None
+#: not looked up yet (a provider's budgets are looked up once per category, type and item)
+_UNKNOWN: Final = _ProviderBudgets(None, date.min, date.max, 0, (), None, None, 0, (), ())
+#: not worked out yet (the per-value caches' default; never a value they hold)
+_NO_ITEM: Final = ("", "")
+_DAY: Final = timedelta(days=1)
+#: ``str(day)`` of the days seen (the same few hundred days recur across a book's contracts)
+_DAY_TEXT: dict[date, str] = {}
+_DAY_TEXT_LIMIT: Final = 50_000
 
 
-class FastPath:
-    """One contract compiled for one validation call (today, channel, settings, catalogue):
-    decides plain lines, defers everything else (see the module's documentation)."""
+def _lowest_cumulative(
+    amounts: tuple[int, ...], keys: tuple[_Key, ...], k: int, last: int, get: _Get
+) -> int:
+    """``available_cents(..., rollover=True)`` reading the spend from the ledger as it goes."""
+    running = 0
+    for i in range(k):
+        running += amounts[i] - get(keys[i], 0)
+    running += amounts[k] - get(keys[k], 0)
+    best = running
+    for j in range(k + 1, last + 1):
+        running += amounts[j] - get(keys[j], 0)
+        best = min(best, running)
+    return best
+
+
+class _Compiled:
+    """One contract compiled for one set of call parameters (today, channel, mode, settings,
+    catalogue): the budgets, and every cache of the fast path (per item, provider, key, value
+    and day). Nothing here depends on the ledger or on what was entered, so a prepared contract
+    validated again with the same parameters reuses it (:func:`compiled_for`)."""
 
     __slots__ = (
-        "_amounts",
-        "_catalogue_ok",
-        "_claimable",
-        "_ctx",
-        "_findings",
-        "_invoice",
-        "_invoice_ok",
-        "_item_ok",
-        "_not_on_contract",
-        "_past_period",
-        "_pools",
-        "_price_ok",
-        "_provider_ok",
-        "_rollover",
-        "_selection",
+        "amounts",
+        "catalogue_ok",
+        "claimable",
         "enabled",
-        "stats",
+        "findings",
+        "heads",
+        "index",
+        "items",
+        "not_on_contract",
+        "orphans",
+        "outcomes",
+        "past_period",
+        "pool_bounds",
+        "pools",
+        "price_ok",
+        "provider",
+        "refs",
+        "rollover",
+        "selection",
     )
 
-    def __init__(self, ctx: EvalContext, stats: FastPathStats | None = None) -> None:
-        self._ctx = ctx
-        self.stats = stats
+    def __init__(self, ctx: EvalContext) -> None:
         index, settings = ctx.index, ctx.settings
         contract = index.contract
-        self._not_on_contract: Severity = severity_for(
+        self.index = index
+        self.not_on_contract: Severity = severity_for(
             _NOT_ON_CONTRACT, ctx.channel, ctx.mode, settings
         )
-        self._past_period: Severity = severity_for(_PAST_PERIOD, ctx.channel, ctx.mode, settings)
+        self.past_period: Severity = severity_for(_PAST_PERIOD, ctx.channel, ctx.mode, settings)
         # Anything that changes every line's flow: leave the whole contract to the exact engine.
         self.enabled = (
             not ctx.explain
             and (contract.active or settings.allow_inactive_contracts)
-            and self._not_on_contract != "error"
+            and self.not_on_contract != "error"
         )
-        self._selection: dict[tuple[str, str | None], _Budget | None] = {}
+        self.rollover = settings.rollover
+        self.claimable = frozenset(settings.claimable_management)
+        self.selection: dict[tuple[str, str | None], _Budget | None] = {}
         compiled: dict[int, _Budget | None] = {}
         for category, budgets in index.budgets_by_category.items():
             for management in _MANAGEMENTS:
@@ -171,27 +248,55 @@ class FastPath:
                         b.budget_type == "stated" and b.stated_items_only
                     ):
                         if id(b) not in compiled:
-                            compiled[id(b)] = self._compile(b)
+                            compiled[id(b)] = self._compile(ctx, b)
                         sel = compiled[id(b)]
-                self._selection[(category, management)] = sel
-        self._findings: dict[tuple[str, str], Finding] = {}
-        self._provider_ok: dict[tuple[str, str, str, str], bool] = {}
-        self._item_ok: dict[str, bool] = {}
-        self._catalogue_ok: dict[tuple[str, date, date, str], CatalogueItem | None] = {}
-        self._price_ok: dict[tuple[str, date, date, int, str], bool] = {}
-        self._invoice: Invoice | None = None
-        self._invoice_ok = False
-        self._rollover = settings.rollover
-        self._claimable = frozenset(settings.claimable_management)
-        self._pools: dict[tuple[str, date], _PoolTerms] = {}
-        self._amounts: dict[tuple[object, int], Money] = {}
+                self.selection[(category, management)] = sel
+        self.findings: dict[tuple[str, str], Finding] = {}
+        self.provider: dict[tuple[str, str, str, str], _ProviderBudgets | None] = {}
+        self.items: dict[tuple[str, str | None], _ItemInfo | None] = {}
+        self.amounts: dict[tuple[object, int], _AmountInfo | None] = {}
+        self.heads: dict[tuple[str, str | None, str | None], tuple[str, str, str] | None] = {}
+        self.catalogue_ok: dict[tuple[str, date, date, str], CatalogueItem | None] = {}
+        self.price_ok: dict[tuple[str, date, date, int, str], bool] = {}
+        self.refs: dict[tuple[int, int, int], BudgetRef] = {}
+        # the outcome of a plain line's findings: PROVIDER_NOT_ON_CONTRACT and / or PAST_PERIOD
+        self.outcomes: dict[tuple[bool, bool], Outcome] = {
+            (not_on, past): outcome_of(
+                ([self.not_on_contract] if not_on else []) + ([self.past_period] if past else [])
+            )
+            for not_on in (False, True)
+            for past in (False, True)
+        }
+        self.pools: dict[tuple[str, int], _PoolTerms] = {}
+        self.pool_bounds: dict[str, list[date]] = {}
+        self.orphans: dict[str, tuple[_Key, ...]] = {}
+        for management, members in index.pool_members.items():
+            bounds: set[date] = set()
+            for m in members:
+                bp = index.of(m)
+                spans = [(p.start, p.end_inclusive) for p in bp.periods]
+                if not spans and m.start is not None and m.end_inclusive is not None:
+                    spans = [(m.start, m.end_inclusive)]
+                for first, last in spans:
+                    bounds.add(first)
+                    if last < date.max:
+                        bounds.add(last + _DAY)
+            # between two bounds every member's period (or dates) holds every day or none
+            self.pool_bounds[management] = sorted(bounds)
+            self.orphans[management] = tuple(
+                ("orphan", cat, management)
+                for cat in sorted(CORE_CATEGORIES)
+                if index.budget_for(cat, management) is None
+            )
 
-    def _compile(self, b: CategoryBudget) -> _Budget | None:
-        ctx = self._ctx
+    @staticmethod
+    def _compile(ctx: EvalContext, b: CategoryBudget) -> _Budget | None:
         index = ctx.index
         bp = index.of(b)
         if bp.overlaps:  # overlapping periods: the channel's overlap rules decide
             return None
+        if any(bp.position.get(p.id) != i for i, p in enumerate(bp.periods)):
+            return None  # two periods with one id: the ledger keys would not say which
         periods = tuple(
             _Period(
                 p.start,
@@ -226,29 +331,49 @@ class FastPath:
             current=bp.current(ctx.as_of),
         )
 
-    def _own(self, b: _Budget, position: int, spent: dict[tuple[str, ...], int]) -> int:
-        """``period_available`` in cents, for a compiled budget."""
-        get = spent.get
-        if not self._rollover:
-            return b.amounts[position] - get(b.fp_keys[position], 0)
-        return available_cents(
-            b.amounts,
-            [get(k, 0) for k in b.fp_keys],
-            position,
-            max(b.current, position),
-            rollover=True,
+    def provider_budgets(
+        self, provider: str, category: str, management: str, item: str
+    ) -> _ProviderBudgets | None:
+        """The provider's SPCB and support item budget for such lines, as ``provider_checks``
+        finds them (``None``: neither)."""
+        index = self.index
+        spcb = index.spcb_for(provider, category, management)
+        sib = index.support_item_for(item.strip(), provider, management)
+        if spcb is None and sib is None:
+            return None
+        counts: list[str] = []
+        shares: dict[str, int] | None = None
+        if spcb is not None:
+            counts.append(spcb.id)
+            if spcb.distribution:
+                shares = {}
+                for s in spcb.distribution:  # the first share of a period counts
+                    shares.setdefault(s.period_id, s.amount.cents)
+        if sib is not None and sib.id not in counts:
+            counts.append(sib.id)
+        return _ProviderBudgets(
+            spcb_id=spcb.id if spcb is not None else None,
+            spcb_start=spcb.start if spcb is not None else date.min,
+            spcb_end=spcb.end_inclusive if spcb is not None else date.max,
+            spcb_cents=spcb.amount.cents if spcb is not None else 0,
+            spcb_key=("spcb", spcb.id) if spcb is not None else (),
+            shares=shares,
+            sib_id=sib.id if sib is not None else None,
+            sib_cents=sib.amount.cents if sib is not None else 0,
+            sib_key=("sib", sib.id) if sib is not None else (),
+            counts_against=tuple(counts),
         )
 
-    def _pool_terms(self, management: str, day: date) -> _PoolTerms:
-        """What ``pool_available`` sums for ``management`` on ``day``, worked out once."""
-        key = (management, day)
-        found = self._pools.get(key)
+    def pool_terms(self, management: str, day: date, as_of: date) -> _PoolTerms:
+        """What ``pool_available`` sums for ``management`` on ``day``: worked out once for all
+        the days between two of the members' period (or date) bounds, which it is the same for."""
+        key = (management, bisect_right(self.pool_bounds[management], day))
+        found = self.pools.get(key)
         if found is not None:
             return found
-        ctx = self._ctx
-        index = ctx.index
-        periods: list[tuple[_Budget, int]] = []
-        categories: list[tuple[int, _Key]] = []
+        index = self.index
+        periods: list[_PeriodTerm] = []
+        categories: list[_CategoryTerm] = []
         for m in index.pool_members.get(management, ()):
             bp = index.of(m)
             if bp.periods:
@@ -256,50 +381,108 @@ class FastPath:
                 if pos is None:
                     continue
                 p = bp.periods[pos]
-                if period_status(p.start, p.end_inclusive, ctx.as_of) == "pending":
+                if period_status(p.start, p.end_inclusive, as_of) == "pending":
                     continue
-                compiled = _Budget(
-                    budget=m,
-                    bp=bp,
-                    category=m.category,
-                    management=m.management,
-                    name=m.key,
-                    total_cents=m.total.cents,
-                    cat_key=bp.cat_key,
-                    dates=None,
-                    periods=(),
-                    has_periods=True,
-                    pool_member=True,
-                    amounts=bp.amount_cents,
-                    fp_keys=bp.fp_keys,
-                    current=bp.current(ctx.as_of),
-                )
-                periods.append((compiled, pos))
+                # the last period of the rollover minimum; -1: rollover off, the period alone
+                last = max(bp.current(as_of), pos) if self.rollover else -1
+                periods.append((m, bp.amount_cents, bp.fp_keys, pos, last))
                 continue
             dated = m.start is not None and m.end_inclusive is not None
             if dated and not (m.start <= day <= m.end_inclusive):  # type: ignore[operator]
                 continue
-            categories.append((m.total.cents, bp.cat_key))
-        orphans = tuple(
-            ("orphan", cat, management)
-            for cat in sorted(CORE_CATEGORIES)
-            if index.budget_for(cat, management) is None
-        )
-        found = self._pools[key] = (tuple(periods), tuple(categories), orphans)
+            categories.append((m, m.total.cents, bp.cat_key))
+        found = self.pools[key] = (tuple(periods), tuple(categories))
         return found
 
-    def _pool(self, management: str, day: date, spent: dict[tuple[str, ...], int]) -> int:
-        """``pool_available`` in cents."""
-        periods, categories, orphans = self._pool_terms(management, day)
-        get = spent.get
-        cents = 0
-        for budget, position in periods:
-            cents += self._own(budget, position, spent)
-        for total, cat_key in categories:
-            cents += total - get(cat_key, 0)
-        for k in orphans:
-            cents -= get(k, 0)
-        return cents
+    def amount_info(self, line: ClaimLine) -> _AmountInfo | None:
+        """The line's amount and key texts (``None``: quantity, price or amount not above 0)."""
+        quantity, price = line.quantity, line.unit_price
+        info: _AmountInfo | None
+        if quantity <= 0 or price.cents <= 0:
+            info = None
+        else:
+            amount = line_amount(quantity, price)
+            info = (amount, amount.cents, str(quantity.normalize()), str(price))
+            if amount.cents <= 0:
+                info = None
+        self.amounts[(quantity, price.cents)] = info
+        return info
+
+    def item_info(self, line: ClaimLine, catalogue: CatalogueContext | None) -> _ItemInfo | None:
+        """The line's category and stripped item (``None``: an input finding on either)."""
+        category = category_of(line, catalogue)
+        item = line.item
+        info: _ItemInfo | None = None
+        if category is not None and category in CATEGORIES and is_valid_item_number(item):
+            info = (category, item.strip())
+        if catalogue is None:  # else the category depends on the line's date
+            self.items[(item, line.category)] = info
+        return info
+
+    def head(self, line: ClaimLine) -> tuple[str, str, str] | None:
+        """The claim type, reason and GST code in the duplicate-line key (``None``: a claim type
+        or cancellation finding)."""
+        claim_type, reason, gst = line.claim_type, line.cancellation_reason, line.gst_code
+        kind = claim_type.strip().upper()
+        found: tuple[str, str, str] | None = (
+            kind,
+            (reason or "").strip().upper(),
+            (gst or "").strip(),
+        )
+        if (claim_type or reason) and (kind not in CLAIM_TYPES or cancellation_findings(line)):
+            found = None
+        self.heads[(claim_type, reason, gst)] = found
+        return found
+
+    def day(self, day: date) -> str:
+        """A day's text in the duplicate-line key (``str(day)``), kept for every contract."""
+        if len(_DAY_TEXT) > _DAY_TEXT_LIMIT:
+            _DAY_TEXT.clear()
+        text = _DAY_TEXT[day] = str(day)
+        return text
+
+
+#: Compiled contracts kept for prepared contracts validated again (an API serving invoices of
+#: the same few contracts); the oldest is dropped beyond the limit.
+_REUSE_LIMIT: Final = 16
+_reuse: OrderedDict[tuple[object, ...], tuple[ContractIndex, object, _Compiled]] = OrderedDict()
+
+
+def compiled_for(ctx: EvalContext) -> _Compiled:
+    """The contract compiled for this call, reused from an earlier call on the same indexed
+    contract with the same parameters (today, channel, mode, settings, catalogue)."""
+    key = (id(ctx.index), ctx.as_of, ctx.channel, ctx.mode, ctx.settings, id(ctx.catalogue))
+    found = _reuse.get(key)
+    if found is not None and found[0] is ctx.index and found[1] is ctx.catalogue:
+        with suppress(KeyError):  # another thread may just have dropped it
+            _reuse.move_to_end(key)
+        return found[2]
+    compiled = _Compiled(ctx)
+    _reuse[key] = (ctx.index, ctx.catalogue, compiled)
+    while len(_reuse) > _REUSE_LIMIT:
+        with suppress(KeyError):
+            _reuse.popitem(last=False)
+    return compiled
+
+
+class FastPath:
+    """One contract compiled for one validation call (today, channel, settings, catalogue):
+    decides plain lines, defers everything else (see the module's documentation).
+
+    ``reuse``: take the compiled contract from an earlier call with the same indexed contract
+    and parameters (:func:`compiled_for`), for a prepared contract validated again and again."""
+
+    __slots__ = ("_c", "_ctx", "_invoice", "_invoice_ok", "enabled", "stats")
+
+    def __init__(
+        self, ctx: EvalContext, stats: FastPathStats | None = None, *, reuse: bool = False
+    ) -> None:
+        self._ctx = ctx
+        self.stats = stats
+        self._c = compiled_for(ctx) if reuse and not ctx.explain else _Compiled(ctx)
+        self.enabled = self._c.enabled
+        self._invoice: Invoice | None = None
+        self._invoice_ok = False
 
     def begin(self, invoice: Invoice) -> None:
         """Start an invoice: its duplicate-invoice check (the same for each of its lines, as the
@@ -316,13 +499,14 @@ class FastPath:
             self.stats.deferred += 1
             self.stats.reasons[reason] += 1
 
-    def _finding(self, code: Code, severity: Severity, facts: dict[str, str]) -> Finding:
+    @staticmethod
+    def _finding(code: Code, severity: Severity, facts: dict[str, str]) -> Finding:
         return Finding(code, severity, render(code, facts), dict(facts), CODES[code].source)
 
     def decide(self, ledger: Ledger, invoice: Invoice, line: ClaimLine) -> LineDecision | None:
         """The exact engine's decision on a plain line (its draw committed to ``ledger``), or
         ``None`` (nothing done) when the line is not plain."""
-        ctx = self._ctx
+        ctx, c = self._ctx, self._c
         # -- section 8 and the input checks, each "no finding" or defer ------------------------
         if invoice is not self._invoice:
             self.begin(invoice)
@@ -330,24 +514,20 @@ class FastPath:
             self._defer("duplicate_invoice")
             return _DEFER
         from_, to = line.from_, line.to
-        if to < from_ or line.quantity <= 0 or line.unit_price.cents <= 0:
-            self._defer("input")
-            return _DEFER
-        category = category_of(line, ctx.catalogue)
-        if category is None or category not in CATEGORIES:
-            self._defer("input")
-            return _DEFER
+        catalogue = ctx.catalogue
         item = line.item
-        valid = self._item_ok.get(item)
-        if valid is None:
-            valid = self._item_ok[item] = is_valid_item_number(item)
-        akey = (line.quantity, line.unit_price.cents)
-        cached = self._amounts.get(akey)
-        if cached is None:
-            cached = self._amounts[akey] = line.line_amount
-        amount = cached
-        cents = amount.cents
-        if not valid or cents <= 0 or (line.amount is not None and line.amount != amount):
+        iinfo = c.items.get((item, line.category), _NO_ITEM) if catalogue is None else _NO_ITEM
+        if iinfo is _NO_ITEM:
+            iinfo = c.item_info(line, catalogue)
+        ainfo = c.amounts.get((line.quantity, line.unit_price.cents), _NO_ITEM)
+        if ainfo is _NO_ITEM:
+            ainfo = c.amount_info(line)
+        if to < from_ or iinfo is None or ainfo is None:
+            self._defer("input")
+            return _DEFER
+        category, stripped = iinfo
+        amount, cents, quantity_text, price_text = ainfo  # type: ignore[misc]
+        if line.amount is not None and line.amount != amount:
             self._defer("input")
             return _DEFER
         contract = ctx.index.contract
@@ -358,55 +538,52 @@ class FastPath:
             self._defer("future")
             return _DEFER
         claim_type = line.claim_type
-        if (claim_type or line.cancellation_reason) and (
-            claim_type.strip().upper() not in CLAIM_TYPES or cancellation_findings(line)
-        ):
+        head = c.heads.get((claim_type, line.cancellation_reason, line.gst_code), _NO_ITEM)
+        if head is _NO_ITEM:
+            head = c.head(line)
+        if head is None:
             self._defer("claim_type")
             return _DEFER
-        catalogue = ctx.catalogue
         found: CatalogueItem | None = None
         if catalogue is not None:
             ckey = (item, from_, to, claim_type)
-            if ckey in self._catalogue_ok:
-                found = self._catalogue_ok[ckey]
+            if ckey in c.catalogue_ok:
+                found = c.catalogue_ok[ckey]
             else:
                 found, conditions = catalogue_findings(catalogue, line)
                 if conditions:
                     found = None
-                self._catalogue_ok[ckey] = found
+                c.catalogue_ok[ckey] = found
             if found is None:
                 self._defer("catalogue")
                 return _DEFER
-        key = line_key(
-            claim_type,
-            line.cancellation_reason,
-            line.gst_code,
-            from_,
-            to,
+        days = _DAY_TEXT
+        key = (
+            *head,
+            days.get(from_) or c.day(from_),
+            days.get(to) or c.day(to),
             category,
-            item,
-            line.quantity,
-            line.unit_price,
-        )
+            stripped,
+            quantity_text,
+            price_text,
+        )  # ``prepare.line_key``, from its parts worked out once
         if ctx.seen.line(key) is not None:
             self._defer("duplicate_line")
             return _DEFER
         # -- section 2: one category budget ---------------------------------------------------
-        b = self._selection.get((category, line.management or invoice.management))
+        b = c.selection.get((category, line.management or invoice.management))
         if b is None:
             self._defer("budget")
             return _DEFER
         management = b.management
-        if management not in self._claimable:  # MANAGEMENT_TYPE_NOT_CLAIMABLE
+        if management not in c.claimable:  # MANAGEMENT_TYPE_NOT_CLAIMABLE
             self._defer("not_claimable")
             return _DEFER
         if found is not None and catalogue is not None:
             pkey = (found.number, from_, to, line.unit_price.cents, management)
-            priced = self._price_ok.get(pkey)
+            priced = c.price_ok.get(pkey)
             if priced is None:
-                priced = self._price_ok[pkey] = not price_findings(
-                    catalogue, found, line, management
-                )
+                priced = c.price_ok[pkey] = not price_findings(catalogue, found, line, management)
             if not priced:
                 self._defer("price")
                 return _DEFER
@@ -423,50 +600,101 @@ class FastPath:
             if period is None:
                 self._defer("periods")
                 return _DEFER
-        # -- section 3: no SPCB or support item budget, funds clearly sufficient --------------
+        # -- section 3: the provider's SPCB and support item budget, each covering ------------
         provider = invoice.provider
-        stripped = item.strip()
-        prov_key = (provider, category, management, stripped)
-        plain_provider = self._provider_ok.get(prov_key)
-        if plain_provider is None:
-            index = ctx.index
-            plain_provider = self._provider_ok[prov_key] = (
-                index.spcb_for(provider, category, management) is None
-                and index.support_item_for(stripped, provider, management) is None
-            )
-        if not plain_provider:
-            self._defer("provider_budget")
-            return _DEFER
+        provider_key = (provider, category, management, item)
+        pb = c.provider.get(provider_key, _UNKNOWN)
+        if pb is _UNKNOWN:
+            pb = c.provider[provider_key] = c.provider_budgets(provider, category, management, item)
         spent = ledger.spent
-        if period is not None:
-            own = self._own(b, period.position, spent)
+        get = spent.get
+        if pb is not None:
+            if pb.spcb_id is not None:
+                if not (pb.spcb_start <= from_ and to <= pb.spcb_end):
+                    self._defer("provider_agreement")
+                    return _DEFER
+                if period is not None and pb.shares is not None:
+                    # a distributed SPCB: the period's share (0 when it has none)
+                    share = pb.shares.get(period.id, 0)
+                    spcb_left = share - get(("spcb_fp", pb.spcb_id, period.id), 0)
+                else:
+                    spcb_left = pb.spcb_cents - get(pb.spcb_key, 0)
+                if spcb_left < cents:
+                    self._defer("provider_budget")
+                    return _DEFER
+            if pb.sib_id is not None and pb.sib_cents - get(pb.sib_key, 0) < cents:
+                self._defer("support_item_budget")
+                return _DEFER
+        # -- the budget's own funds and the pool's, each covering -----------------------------
+        if period is None:
+            own = b.total_cents - get(b.cat_key, 0)
+        elif not c.rollover:
+            own = b.amounts[period.position] - get(period.key, 0)
         else:
-            own = b.total_cents - spent.get(b.cat_key, 0)
+            position = period.position
+            own = _lowest_cumulative(
+                b.amounts, b.fp_keys, position, max(b.current, position), get
+            )
         if own < cents:
             self._defer("funds")
             return _DEFER
         pool: int | None = None
         if b.pool_member:
-            pool = self._pool(management, from_, spent)
+            # ``pool_available``: the members' availability on the line's first day (the line's
+            # own budget is one of them, its availability the ``own`` above), less the orphans'
+            pool = 0
+            mine = b.budget
+            with_mine = False
+            period_terms, category_terms = c.pool_terms(management, from_, ctx.as_of)
+            for m, amounts, keys, k, last in period_terms:
+                if m is mine:
+                    with_mine = True
+                elif last < 0:
+                    pool += amounts[k] - get(keys[k], 0)
+                else:
+                    pool += _lowest_cumulative(amounts, keys, k, last, get)
+            for m, total, cat_key in category_terms:
+                if m is mine:
+                    with_mine = True
+                else:
+                    pool += total - get(cat_key, 0)
+            if with_mine:
+                pool += own
+            for orphan in c.orphans[management]:
+                pool -= get(orphan, 0)
             if pool < cents:
                 self._defer("pool")
                 return _DEFER
         expired = period is not None and period.expired
-        if expired and self._past_period == "error":
+        if expired and c.past_period == "error":
             self._defer("past_period")
             return _DEFER
         # -- the decision, exactly as the exact engine builds it ------------------------------
+        rkey = (id(b), period.position if period is not None else -1, id(pb))
+        ref = c.refs.get(rkey)
+        if ref is None:
+            ref = c.refs[rkey] = BudgetRef(
+                b.category,
+                management,
+                period.id if period is not None else None,
+                pb.spcb_id if pb is not None else None,
+                pb.sib_id if pb is not None else None,
+            )
         # PROVIDER_NOT_ON_CONTRACT only for a provider with no SPCB or support item budget
         # anywhere on the contract (one on it but with none for this line draws the same way)
-        fkey = (provider, b.name)
-        not_on = self._findings.get(fkey)
-        if not_on is None and provider not in ctx.index.providers_on_contract:
-            not_on = self._findings[fkey] = self._finding(
-                _NOT_ON_CONTRACT, self._not_on_contract, {"provider": provider, "budget": b.name}
-            )
-        first: tuple[Finding, ...] = (not_on,) if not_on is not None else ()
-        period_id = period.id if period is not None else None
-        ref = BudgetRef(b.category, management, period_id, None, None)
+        findings: tuple[Finding, ...] = ()
+        not_on = None
+        if pb is None:
+            fkey = (provider, b.name)
+            not_on = c.findings.get(fkey)
+            if not_on is None and provider not in ctx.index.providers_on_contract:
+                not_on = c.findings[fkey] = self._finding(
+                    _NOT_ON_CONTRACT,
+                    c.not_on_contract,
+                    {"provider": provider, "budget": b.name},
+                )
+            if not_on is not None:
+                findings = (not_on,)
         if expired:
             assert period is not None
             facts = {
@@ -477,16 +705,24 @@ class FastPath:
             }
             if pool is not None:
                 facts["pool_available"] = str(Money._of(pool))
-            findings = (*first, self._finding(_PAST_PERIOD, self._past_period, facts))
-        else:
-            findings = first
-        outcome = outcome_of(f.severity for f in findings)
+            findings = (*findings, self._finding(_PAST_PERIOD, c.past_period, facts))
+        outcome = c.outcomes[(not_on is not None, expired)]
+        # the ledger keys of the exact engine's commit (``ContractIndex.keys_for``), in its order
         spent[b.cat_key] += cents
         if period is not None:
             spent[period.key] += cents
+        if pb is not None:
+            if pb.sib_key:
+                spent[pb.sib_key] += cents
+            if pb.spcb_key:  # the agreement covers the line, so its first day
+                spent[pb.spcb_key] += cents
+                if pb.shares is not None and period is not None:
+                    spent[("spcb_fp", pb.spcb_key[1], period.id)] += cents
         ctx.seen.lines.setdefault(key, f"line {line.id} of invoice {invoice.id}")
         if self.stats is not None:
             self.stats.taken += 1
+            if pb is not None:
+                self.stats.provider_budget += 1
         return LineDecision(
             line_id=line.id,
             outcome=outcome,
@@ -494,7 +730,7 @@ class FastPath:
             amount=amount,
             draws=(Draw(ref, amount),),
             findings=findings,
-            counts_against=(),
+            counts_against=pb.counts_against if pb is not None else (),
             parts=(LinePart(from_, to, line.quantity, amount, ref),),
             trace=(),
         )
