@@ -288,3 +288,28 @@ def test_run_files_come_back_in_order(tmp_path: Path) -> None:
     one = folder.new("run")
     spill._write_run(one, [(1, "a"), (2, "b")])
     assert list(spill._merged([one], folder)) == ["a", "b"]
+
+
+def test_rows_built_from_drafts_are_frozen_row_outcomes(book: dict[str, Any]) -> None:
+    """``_decided`` builds each row as a draft turned into a RowOutcome: the same fields (a
+    guard at import), equal to the RowOutcome built field by field, frozen, hashable and
+    picklable like one."""
+    import dataclasses
+    import pickle
+
+    from ndis_rules import claims
+
+    assert [f.name for f in dataclasses.fields(claims._RowOutcomeDraft)] == [
+        f.name for f in dataclasses.fields(RowOutcome)
+    ]
+    results = parse_bpr(book["paths"]["pessimistic"].read_text(encoding="utf-8"))
+    report = check_claims(results, book["contracts"], as_of=GEN.TODAY)
+    decided = [r for r in report.rows if r.decision is not None]
+    assert decided
+    for r in decided[:50]:
+        assert type(r) is RowOutcome
+        copy = RowOutcome(**{f.name: getattr(r, f.name) for f in dataclasses.fields(RowOutcome)})
+        assert r == copy and hash(r) == hash(copy) and r.to_dict() == copy.to_dict()
+        assert pickle.loads(pickle.dumps(r)) == r
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            r.outcome = "error"  # type: ignore[misc]

@@ -274,7 +274,15 @@ class _Job:
     def part(self, path: Path, count: int, contracts: Sequence[Contract]) -> None:
         """Check one partition file (``count`` rows) and remove it."""
         if count <= self.budget:
-            records = [(n, c.split(",") if isinstance(c, str) else c) for n, c in _records(path)]
+            records: list[tuple[int, list[str]]] = []
+            add = records.append
+            with path.open("rb") as stored:  # _records, without a generator step per record
+                while True:
+                    try:
+                        number, cells = pickle.load(stored)
+                    except EOFError:
+                        break
+                    add((number, cells.split(",") if isinstance(cells, str) else cells))
             path.unlink()
             report = check_records(
                 records,
