@@ -41,11 +41,10 @@ Examples:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Literal, cast
 
 from ._compat import forward
 from ._gc import gc_paused
@@ -64,7 +63,7 @@ from .models import (
     built_model,
 )
 from .money import Money
-from .outcomes import Draw, LineDecision, Outcome, Severity, outcome_of
+from .outcomes import Draw, LineDecision, Outcome, Severity
 from .parsing import DECIMAL_MAX_DIGITS
 from .periods import checked_day
 from .rules import BatchRun, evaluate_batch
@@ -104,6 +103,10 @@ FILE_CODES: Final[tuple[FileCode, ...]] = (
 )
 
 _CHANNEL: Final = "bulk_import"
+
+#: The rows a report keeps: ``all``, or ``flagged`` (errors and warnings; the summary still
+#: counts every row).
+Keep = Literal["all", "flagged"]
 
 #: Whether a check without an explicit ``fast_path`` argument uses the fast path for plain lines
 #: (:mod:`ndis_rules.rules.fast`). The decisions are identical either way; the shell turns it off
@@ -227,6 +230,41 @@ class RowOutcome:
             if self.decision.trace:
                 out["trace"] = [t.to_dict() for t in self.decision.trace]
         return out
+
+
+@dataclass(slots=True)
+class _RowOutcomeDraft:
+    """A :class:`RowOutcome` being built: the same fields in the same order (so the same slots),
+    without the frozen class's ``object.__setattr__`` per field, which made building the
+    outcome of each row cost several times its other work. :func:`_outcome` turns it into the
+    :class:`RowOutcome` it is (the class of an object with the same slots can be assigned)."""
+
+    row: int
+    participant: str
+    claim_reference: str
+    item: str
+    amount: Money | None
+    outcome: Outcome
+    codes: tuple[ReportCode, ...]
+    notes: tuple[RowNote, ...]
+    draws: tuple[Draw, ...]
+    contract: str | None
+    provider: str | None
+    invoice: str | None
+    issues: tuple[BprIssue, ...]
+    decision: LineDecision | None
+    service_from: str
+    service_to: str
+
+
+if _RowOutcomeDraft.__slots__ != RowOutcome.__slots__:  # pragma: no cover - a guard
+    raise TypeError("_RowOutcomeDraft must have RowOutcome's fields, in its order")
+
+
+def _outcome(draft: _RowOutcomeDraft) -> RowOutcome:
+    """The :class:`RowOutcome` of the draft's fields (the draft itself, frozen from now on)."""
+    draft.__class__ = RowOutcome  # type: ignore[assignment]
+    return cast(RowOutcome, draft)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +426,8 @@ class ClaimsBook:
         candidates = self._by_participant.get(participant.strip())
         if not candidates:
             return None
+        if len(candidates) == 1:  # covering or not, the only one is the nearest
+            return candidates[0]
         best: Contract | None = None
         for c in candidates:  # sorted by start: a later one wins ties
             if c.start <= on <= c.end_inclusive and (best is None or c.active or not best.active):
@@ -428,6 +468,7 @@ class ClaimsBook:
         catalogue: CatalogueContext | None = None,
         explain: bool = False,
         fast_path: bool | FastPathStats | None = None,
+        keep: Keep = "all",
     ) -> ClaimsReport:
         """Validate the rows of a BPR file; see :func:`check_claims`."""
         as_of = checked_day(as_of, "as_of")
@@ -435,12 +476,13 @@ class ClaimsBook:
         n = len(results)
         outcomes: list[RowOutcome | None] = [None] * n
         work: dict[str, _ContractWork] = {}
+        contract_for = self.contract_for
         for index, result in enumerate(results):
             row = result.row
             if row is None or result.errors:
                 outcomes[index] = _rejected(result)
                 continue
-            contract = self.contract_for(row.ndis_number, row.supports_delivered_from)
+            contract = contract_for(row.ndis_number, row.supports_delivered_from)
             if contract is None:
                 outcomes[index] = _no_contract(result, row)
                 continue
@@ -449,12 +491,16 @@ class ClaimsBook:
                 cw = work[contract.id] = _ContractWork(contract, self.held(contract))
             _add_line(cw, index, result, row, catalogue)
         invoices = 0
+        # allowed rows without a reader warning that the report does not keep: only counted
+        plain: list[LineDecision] = []
+        keep_all = keep == "all"
         for cw in work.values():
             batch = list(cw.invoices.values())
             invoices += len(batch)
+            contract_id = cw.contract.id
             decisions = evaluate_batch(
                 cw.contract,
-                [_invoice(iw, cw.contract.id) for iw in batch],
+                [_invoice(iw, contract_id) for iw in batch],
                 as_of=as_of,
                 channel=_CHANNEL,
                 settings=settings,
@@ -463,11 +509,20 @@ class ClaimsBook:
                 fast_path=fast,
             )
             for iw, decision in zip(batch, decisions, strict=True):
-                for index, ld in zip(iw.rows, decision.lines, strict=True):
-                    outcomes[index] = _decided(results[index], cw.contract, iw, ld)
+                lines = decision.lines
+                if len(lines) == 1:  # most invoices of a bulk file
+                    pairs: Iterable[tuple[int, LineDecision]] = ((iw.rows[0], lines[0]),)
+                else:
+                    pairs = zip(iw.rows, lines, strict=True)
+                for index, ld in pairs:
+                    result = results[index]
+                    if keep_all or ld.outcome != "allowed" or result.warnings:
+                        outcomes[index] = _decided(result, contract_id, iw, ld)
+                    else:
+                        plain.append(ld)
         rows = tuple(o for o in outcomes if o is not None)
-        assert len(rows) == n, "every row gets exactly one outcome"
-        return ClaimsReport(rows, _summary(rows, len(work), invoices))
+        assert len(rows) + len(plain) == n, "every row gets exactly one outcome"
+        return ClaimsReport(rows, _summary(rows, len(work), invoices, plain))
 
 
 def _cell(result: BprResult, position: int) -> str:
@@ -548,25 +603,26 @@ def _add_line(
     row: BprRow,
     catalogue: CatalogueContext | None,
 ) -> None:
-    provider = _provider_of(row)
-    key = (provider, row.claim_reference)
-    iw = cw.invoices.get(key)
+    provider = row.abn or row.registration_number  # _provider_of
+    reference = row.claim_reference
+    iw = cw.invoices.get((provider, reference))
     if iw is None:
-        iw = cw.invoices[key] = _InvoiceWork(
-            id=f"bpr:{provider}:{row.claim_reference}",
-            number=row.claim_reference,
-            provider=provider,
-            participant=row.ndis_number,
+        iw = cw.invoices[provider, reference] = _InvoiceWork(
+            f"bpr:{provider}:{reference}", reference, provider, row.ndis_number
         )
-    held = cw.held.get(_category_guess(row, catalogue))
+    category = row.support_number[:2] if catalogue is None else _category_guess(row, catalogue)
+    held = cw.held.get(category)
     # BPR lines are plan-managed claims, unless the contract holds the category only under
     # another management type: then the engine picks the contract's own.
     management: ManagementType | None = "plan" if not held or "plan" in held else None
     line_id = str(result.row_number)
-    if line_id in iw.line_ids:  # rows of several files given together
+    line_ids = iw.line_ids
+    if line_id in line_ids:  # rows of several files given together
         line_id = f"{line_id}#{index}"
-    iw.line_ids.add(line_id)
-    quantity = row.units
+    line_ids.add(line_id)
+    quantity = row.quantity
+    if quantity is None:  # row.units
+        quantity = row.units
     exponent = quantity.as_tuple().exponent
     if isinstance(exponent, int) and exponent >= -DECIMAL_MAX_DIGITS:
         # Every value is already what ClaimLine's validators would return for it (the same
@@ -648,59 +704,112 @@ def _invoice(iw: _InvoiceWork, contract_id: str) -> Invoice:
     )
 
 
-def _decided(
-    result: BprResult, contract: Contract, iw: _InvoiceWork, ld: LineDecision
-) -> RowOutcome:
+def _decided(result: BprResult, contract_id: str, iw: _InvoiceWork, ld: LineDecision) -> RowOutcome:
     row = result.row
     assert row is not None
-    codes: tuple[ReportCode, ...] = ld.codes
-    notes = tuple(RowNote(f.code, f.severity, f.message) for f in ld.findings)
+    findings = ld.findings
     outcome = ld.outcome
-    if result.warnings:
+    codes: tuple[ReportCode, ...]
+    notes: tuple[RowNote, ...]
+    if findings:
+        codes = tuple(f.code for f in findings)  # ld.codes
+        notes = tuple(RowNote(f.code, f.severity, f.message) for f in findings)
+    else:
+        codes = notes = ()
+    warnings = result.warnings
+    if warnings:
         codes += (BPR_ROW_WARNING,)
-        notes += _reader_notes(result.warnings, BPR_ROW_WARNING, "warning")
-        outcome = outcome_of((outcome, "warning"))
-    return RowOutcome(
-        row=result.row_number,
-        participant=row.ndis_number,
-        claim_reference=row.claim_reference,
-        item=row.support_number,
-        service_from=row.supports_delivered_from.isoformat(),
-        service_to=row.supports_delivered_to.isoformat(),
-        amount=ld.amount,
-        outcome=outcome,
-        codes=codes,
-        notes=notes,
-        draws=ld.draws,
-        contract=contract.id,
-        provider=iw.provider,
-        invoice=iw.id,
-        issues=result.warnings,
-        decision=ld,
+        notes += _reader_notes(warnings, BPR_ROW_WARNING, "warning")
+        if outcome == "allowed":  # outcome_of((outcome, "warning"))
+            outcome = "warning"
+    return _outcome(
+        _RowOutcomeDraft(
+            result.row_number,
+            row.ndis_number,
+            row.claim_reference,
+            row.support_number,
+            ld.amount,
+            outcome,
+            codes,
+            notes,
+            ld.draws,
+            contract_id,
+            iw.provider,
+            iw.id,
+            warnings,
+            ld,
+            _iso(row.supports_delivered_from),
+            _iso(row.supports_delivered_to),
+        )
     )
+
+
+#: ISO texts of the service dates seen (a book has a few hundred distinct days)
+_ISO_DAYS: dict[date, str] = {}
+
+
+def _iso(day: date) -> str:
+    text = _ISO_DAYS.get(day)
+    if text is None:
+        if len(_ISO_DAYS) >= 100_000:
+            _ISO_DAYS.clear()
+        text = _ISO_DAYS[day] = day.isoformat()
+    return text
 
 
 _RANK: Final[Mapping[str, int]] = {"info": 0, "warning": 1, "error": 2}
 
 
-def _summary(rows: Sequence[RowOutcome], contracts: int, invoices: int) -> ClaimsSummary:
-    by_outcome = Counter(r.outcome for r in rows)
-    by_code: Counter[str] = Counter()
+def _summary(
+    rows: Sequence[RowOutcome],
+    contracts: int,
+    invoices: int,
+    plain: Sequence[LineDecision] = (),
+) -> ClaimsSummary:
+    """The summary of ``rows`` and of the ``plain`` rows (allowed, no reader warning) known
+    only by their line decisions: each of those counts as the row :func:`_decided` would make
+    of it (allowed, the decision's codes, findings and amount)."""
+    allowed = warnings = errors = 0
+    by_code: dict[str, int] = {}
     severities: dict[str, Severity] = {}
     claimable = 0
+    rank = _RANK
     for r in rows:
-        by_code.update(set(r.codes))
+        outcome = r.outcome
+        if outcome == "error":
+            errors += 1
+        else:
+            if outcome == "allowed":
+                allowed += 1
+            else:
+                warnings += 1
+            if r.amount is not None:
+                claimable += r.amount.cents
+        if r.codes:
+            for code in set(r.codes):
+                by_code[code] = by_code.get(code, 0) + 1
         for note in r.notes:
             code, severity = note.code, note.severity
-            if code not in severities or _RANK[severity] > _RANK[severities[code]]:
+            known = severities.get(code)
+            if known is None or rank[severity] > rank[known]:
                 severities[code] = severity
-        if r.outcome != "error" and r.amount is not None:
-            claimable += r.amount.cents
+    for ld in plain:
+        allowed += 1
+        claimable += ld.amount.cents
+        findings = ld.findings
+        if findings:
+            for code in {f.code for f in findings}:
+                by_code[code] = by_code.get(code, 0) + 1
+            for f in findings:
+                code, severity = f.code, f.severity
+                known = severities.get(code)
+                if known is None or rank[severity] > rank[known]:
+                    severities[code] = severity
     return ClaimsSummary(
-        lines=len(rows),
-        allowed=by_outcome["allowed"],
-        warnings=by_outcome["warning"],
-        errors=by_outcome["error"],
+        lines=len(rows) + len(plain),
+        allowed=allowed,
+        warnings=warnings,
+        errors=errors,
         by_code=dict(sorted(by_code.items())),
         severities=dict(sorted(severities.items())),
         claimable=Money(claimable),
@@ -779,7 +888,7 @@ class ContractRun:
             if last:
                 self._run.close(invoice, entered=self._entered)
         return [
-            _decided(results[index], self._contract, iw, ld)
+            _decided(results[index], self._contract.id, iw, ld)
             for index, ld in zip(iw.rows, lines, strict=True)
         ]
 
@@ -793,6 +902,7 @@ def check_claims(
     catalogue: CatalogueContext | None = None,
     explain: bool = False,
     fast_path: bool | FastPathStats | None = None,
+    keep: Keep = "all",
 ) -> ClaimsReport:
     """Validate every row of a bulk payment request against the participants' contracts.
 
@@ -808,9 +918,13 @@ def check_claims(
             others with the exact engine, in file order: the report is identical either way.
             ``None``: :func:`fast_path_default` (on). A :class:`FastPathStats` turns it on and
             counts the lines it decided.
+        keep: ``"all"`` (default): every row; ``"flagged"``: only the rows that are errors
+            or warnings (a report that shows no allowed row need not build them); the summary
+            counts every row either way.
 
     Returns:
-        One :class:`RowOutcome` per result, in the same order, and the summary.
+        One :class:`RowOutcome` per result (with ``keep="flagged"``: per flagged result), in
+        the same order, and the summary.
 
     Raises:
         InputError: two contracts with the same id.
@@ -823,4 +937,5 @@ def check_claims(
             catalogue=catalogue,
             explain=explain,
             fast_path=fast_path,
+            keep=keep,
         )

@@ -382,6 +382,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                     contracts,
                     as_of=today,
                     render=_renderer(args.format, args.explain),
+                    keep="flagged" if args.format == "table" else "all",  # as the table shows
                     spill_rows=args.spill_rows,
                     settings=settings,
                     catalogue=spec if spec is not None else context,

@@ -73,14 +73,38 @@ def _evaluate_invoice_on(
         ]
     else:
         decisions = [evaluate_line(ctx, ledger, invoice, line) for line in invoice.lines]
+    if ctx.channel == "streamline" and ctx.mode == "automated":
+        return _automated(ctx, invoice, decisions)
+    # No line can be sent to review for its provider: a line's action follows its own outcome
+    # alone (``ok`` for a line that is not an error), and so does the invoice's.
+    ok = base_action(ctx.channel, ctx.mode, warned=False, unapproved_provider=False)
+    if len(decisions) == 1:  # most invoices of a bulk file
+        d = decisions[0]
+        worst = d.outcome
+        if worst != "error" and invoice.number:
+            ctx.seen.invoices.setdefault(
+                invoice_key(ctx, invoice.provider, invoice.number), invoice.id
+            )
+        action: Action = "reject" if worst == "error" else ok
+        if d.action != action:
+            d = replace(d, action=action)
+        return InvoiceDecision(invoice.id, worst, action, (d,))
     if invoice.number and any(d.outcome != "error" for d in decisions):
         ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
-    # In streamline automated mode, a line whose provider is not approved for its item is sent
-    # to review; the invoice is when any of its lines is.
-    automated = ctx.channel == "streamline" and ctx.mode == "automated"
+    worst = outcome_of(d.outcome for d in decisions)
+    lines = tuple(_with_action(d, "reject" if d.outcome == "error" else ok) for d in decisions)
+    return InvoiceDecision(invoice.id, worst, "reject" if worst == "error" else ok, lines)
+
+
+def _automated(
+    ctx: EvalContext, invoice: Invoice, decisions: list[LineDecision]
+) -> InvoiceDecision:
+    """The invoice's decision in streamline automated mode, where a line whose provider is not
+    approved for its item is sent to review; the invoice is when any of its lines is."""
+    if invoice.number and any(d.outcome != "error" for d in decisions):
+        ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
     unapproved_lines = [
-        automated and not _approved_provider(ctx.prepared, invoice.provider, line.item)
-        for line in invoice.lines
+        not _approved_provider(ctx.prepared, invoice.provider, line.item) for line in invoice.lines
     ]
     unapproved = any(unapproved_lines)
     if unapproved:

@@ -36,9 +36,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from ..claims import ClaimsReport, ClaimsSummary, RowOutcome, check_claims
+from ..claims import ClaimsReport, ClaimsSummary, Keep, RowOutcome, check_claims
 from ..daytypes import HolidayCalendar, NoHolidays
 from ..errors import InputError
 from ..files.bpr import read_records
@@ -149,13 +149,21 @@ def check_records(
     catalogue: CatalogueSpec | CatalogueContext | None = None,
     abn_required: bool = True,
     explain: bool = False,
+    keep: Keep = "all",
 ) -> ClaimsReport:
     """The pure per-partition entry point: parse and check some records of a file against the
-    contracts of the same participants. Pure and deterministic; safe to run anywhere."""
+    contracts of the same participants. Pure and deterministic; safe to run anywhere. ``keep``
+    as in :func:`~ndis_rules.claims.check_claims` (``"flagged"``: only errors and warnings)."""
     results = read_part(records, abn_required=abn_required)  # columnar when polars is there
     context = catalogue.context() if isinstance(catalogue, CatalogueSpec) else catalogue
     return check_claims(
-        results, contracts, as_of=as_of, settings=settings, catalogue=context, explain=explain
+        results,
+        contracts,
+        as_of=as_of,
+        settings=settings,
+        catalogue=context,
+        explain=explain,
+        keep=keep,
     )
 
 
@@ -165,14 +173,6 @@ def merge_reports(reports: Sequence[ClaimsReport]) -> ClaimsReport:
         (r for report in reports for r in report.rows), key=lambda r: r.row
     )
     return ClaimsReport(tuple(rows), combine_summaries([report.summary for report in reports]))
-
-
-def _kept(report: ClaimsReport, keep: Literal["all", "flagged"]) -> ClaimsReport:
-    """The report with only the rows to keep (``flagged``: errors and warnings); the summary
-    still counts every row."""
-    if keep == "all":
-        return report
-    return ClaimsReport(tuple(r for r in report.rows if r.outcome != "allowed"), report.summary)
 
 
 # -- local worker processes ----------------------------------------------------------------------
@@ -203,7 +203,7 @@ def check_claims_parallel(
     catalogue: CatalogueSpec | None = None,
     abn_required: bool = True,
     explain: bool = False,
-    keep: Literal["all", "flagged"] = "all",
+    keep: Keep = "all",
 ) -> ClaimsReport:
     """The bulk claims check on ``workers`` local processes (one partition each), merged.
 
@@ -219,17 +219,15 @@ def check_claims_parallel(
     record_parts = partition_records(records, parts)
     contract_parts = partition_contracts(contracts, parts)
     if parts == 1:
-        return _kept(
-            check_records(
-                record_parts[0],
-                contract_parts[0],
-                as_of=as_of,
-                settings=settings,
-                catalogue=catalogue,
-                abn_required=abn_required,
-                explain=explain,
-            ),
-            keep,
+        return check_records(
+            record_parts[0],
+            contract_parts[0],
+            as_of=as_of,
+            settings=settings,
+            catalogue=catalogue,
+            abn_required=abn_required,
+            explain=explain,
+            keep=keep,
         )
     import multiprocessing
 
@@ -279,19 +277,17 @@ def _check_part(
     catalogue: CatalogueSpec | None,
     abn_required: bool,
     explain: bool,
-    keep: Literal["all", "flagged"] = "all",
+    keep: Keep = "all",
 ) -> ClaimsReport:
-    return _kept(
-        check_records(
-            records,
-            contracts,
-            as_of=as_of,
-            settings=settings,
-            catalogue=catalogue,
-            abn_required=abn_required,
-            explain=explain,
-        ),
-        keep,
+    return check_records(
+        records,
+        contracts,
+        as_of=as_of,
+        settings=settings,
+        catalogue=catalogue,
+        abn_required=abn_required,
+        explain=explain,
+        keep=keep,
     )
 
 
@@ -342,7 +338,7 @@ class StreamedReport:
 
     summary: ClaimsSummary
     rows: tuple[RowOutcome, ...]
-    kept: Literal["flagged", "all"]
+    kept: Keep
     #: the reader's findings about the file as a whole (blank rows, too many rows, ...)
     findings: tuple[str, ...] = ()
 
@@ -377,7 +373,7 @@ def check_claims_streamed(
     *,
     as_of: date,
     partitions: int = 16,
-    keep: Literal["flagged", "all"] = "flagged",
+    keep: Keep = "flagged",
     settings: Settings | None = None,
     catalogue: CatalogueSpec | CatalogueContext | None = None,
     abn_required: bool = True,
@@ -400,16 +396,15 @@ def check_claims_streamed(
     """
     from .spill import DEFAULT_SPILL_ROWS, check_claims_spilled
 
-    def render(r: RowOutcome) -> RowOutcome | None:
-        if keep == "all" or r.outcome != "allowed":
-            return replace(r, decision=None, issues=())
-        return None
+    def render(r: RowOutcome) -> RowOutcome:
+        return replace(r, decision=None, issues=())
 
     with check_claims_spilled(
         text_or_path,
         contracts,
         as_of=as_of,
         render=render,
+        keep=keep,
         spill_rows=spill_rows or DEFAULT_SPILL_ROWS,
         partitions=partitions,
         settings=settings,

@@ -45,7 +45,7 @@ from ..bpr import (
     file_findings,
     read_record,
 )
-from ..claims import ClaimsBook, ClaimsSummary, ContractRun, RowOutcome, summarise
+from ..claims import ClaimsBook, ClaimsSummary, ContractRun, Keep, RowOutcome, summarise
 from ..errors import InputError
 from ..files.bpr import load_text, read_records
 from ..itemchecks import CatalogueContext
@@ -91,6 +91,29 @@ def _records(path: Path) -> Iterator[_Stored]:
                 yield pickle.load(f)
             except EOFError:
                 return
+
+
+#: Items of a run file pickled together (one ``pickle.dump`` per item cost more than the
+#: formatting of a table row; a few hundred keep the merge's memory small).
+_RUN_CHUNK = 256
+
+
+def _write_run(path: Path, items: Sequence[tuple[int, Any]]) -> None:
+    """A run file: ``items`` (sorted by row) pickled in chunks of :data:`_RUN_CHUNK`."""
+    with path.open("wb") as f:
+        for start in range(0, len(items), _RUN_CHUNK):
+            pickle.dump(items[start : start + _RUN_CHUNK], f, _PROTOCOL)
+
+
+def _run_items(path: Path) -> Iterator[tuple[int, Any]]:
+    """The items of a run file (:func:`_write_run`), in order."""
+    with path.open("rb") as f:
+        while True:
+            try:
+                chunk = pickle.load(f)
+            except EOFError:
+                return
+            yield from chunk
 
 
 def _read(record: _Stored, abn_required: bool) -> BprResult:
@@ -208,6 +231,7 @@ class _Job:
     catalogue: CatalogueSpec | CatalogueContext | None
     abn_required: bool
     explain: bool
+    keep: Keep = "all"
     summaries: list[ClaimsSummary] = field(default_factory=list)
     runs: list[Path] = field(default_factory=list)
 
@@ -216,30 +240,49 @@ class _Job:
         return c.context() if isinstance(c, CatalogueSpec) else c
 
     # -- output -----------------------------------------------------------------------------
-    def emit(self, rows: Sequence[RowOutcome], contracts: int, invoices: int) -> None:
-        """Count the rows in the summary and write what the report keeps of them, sorted by
-        row, as one run file."""
-        self.summaries.append(summarise(rows, contracts, invoices))
-        kept = [(r.row, self.render(r)) for r in rows]
+    def emit(
+        self,
+        rows: list[RowOutcome],
+        contracts: int,
+        invoices: int,
+        summary: ClaimsSummary | None = None,
+    ) -> None:
+        """Count the rows in the summary (``summary``: already counted, with any rows the
+        check did not keep) and write what the report keeps of them, sorted by row, as one run
+        file. ``rows`` is emptied: the rows are freed before the collector runs."""
+        self.summaries.append(summarise(rows, contracts, invoices) if summary is None else summary)
+        render = self.render
+        if self.keep == "flagged":
+            kept = [(r.row, render(r)) for r in rows if r.outcome != "allowed"]
+        else:
+            kept = [(r.row, render(r)) for r in rows]
+        rows.clear()
         kept = [k for k in kept if k[1] is not None]
+        if kept:
+            kept.sort(key=itemgetter(0))
+            path = self.folder.new("run")
+            _write_run(path, kept)
+            self.runs.append(path)
+        del kept
         # the cyclic collector is paused for the check, but formatting can leave cycles (the
         # json module's indenting encoder makes a few per call): free them a budget at a time,
-        # or they would grow with the file
+        # or they would grow with the file (after the rows are freed, so that it does not
+        # scan them)
         gc.collect(0)
-        if not kept:
-            return
-        kept.sort(key=itemgetter(0))
-        path = self.folder.new("run")
-        with path.open("wb") as f:
-            for item in kept:
-                pickle.dump(item, f, _PROTOCOL)
-        self.runs.append(path)
 
     # -- checking ---------------------------------------------------------------------------
     def part(self, path: Path, count: int, contracts: Sequence[Contract]) -> None:
         """Check one partition file (``count`` rows) and remove it."""
         if count <= self.budget:
-            records = [(n, c.split(",") if isinstance(c, str) else c) for n, c in _records(path)]
+            records: list[tuple[int, list[str]]] = []
+            add = records.append
+            with path.open("rb") as stored:  # _records, without a generator step per record
+                while True:
+                    try:
+                        number, cells = pickle.load(stored)
+                    except EOFError:
+                        break
+                    add((number, cells.split(",") if isinstance(cells, str) else cells))
             path.unlink()
             report = check_records(
                 records,
@@ -249,9 +292,12 @@ class _Job:
                 catalogue=self.context(),
                 abn_required=self.abn_required,
                 explain=self.explain,
+                keep=self.keep,
             )
             del records
-            self.emit(report.rows, report.summary.contracts, report.summary.invoices)
+            summary, rows = report.summary, list(report.rows)
+            del report
+            self.emit(rows, summary.contracts, summary.invoices, summary)
             return
         counts = Counter(_key_of(r) for r in _records(path))
         # participants that fit go together into batches of at most the budget; each larger one
@@ -357,12 +403,22 @@ def _merged(runs: list[Path], folder: _Folder) -> Iterator[Any]:
         group, runs = runs[:_FAN_IN], runs[_FAN_IN:]
         path = folder.new("merged")
         with path.open("wb") as f:
-            for item in heapq.merge(*(_records(p) for p in group), key=itemgetter(0)):
-                pickle.dump(item, f, _PROTOCOL)
+            chunk: list[tuple[int, Any]] = []
+            for item in heapq.merge(*(_run_items(p) for p in group), key=itemgetter(0)):
+                chunk.append(item)
+                if len(chunk) >= _RUN_CHUNK:
+                    pickle.dump(chunk, f, _PROTOCOL)
+                    chunk = []
+            if chunk:
+                pickle.dump(chunk, f, _PROTOCOL)
         for p in group:
             p.unlink()
         runs.append(path)
-    for _, payload in heapq.merge(*(_records(p) for p in runs), key=itemgetter(0)):
+    if len(runs) == 1:  # nothing to merge
+        for _, payload in _run_items(runs[0]):
+            yield payload
+        return
+    for _, payload in heapq.merge(*(_run_items(p) for p in runs), key=itemgetter(0)):
         yield payload
 
 
@@ -402,6 +458,7 @@ def check_claims_spilled(
     *,
     as_of: date,
     render: Render,
+    keep: Keep = "all",
     spill_rows: int = DEFAULT_SPILL_ROWS,
     partitions: int = 16,
     settings: Settings | None = None,
@@ -414,9 +471,12 @@ def check_claims_spilled(
 ) -> Iterator[SpilledReport]:
     """The bulk claims check holding at most about ``spill_rows`` rows in memory; see the
     module. ``render(row)`` is what the report keeps of each row (``None``: nothing); it runs
-    where the row is decided and must return something picklable. ``workers > 1`` checks the
-    partitions on that many local processes (a :class:`CatalogueSpec` is needed there, not a
-    loaded catalogue). ``folder``: where the temporary folder is made (default: the system's).
+    where the row is decided and must return something picklable. ``keep="flagged"``: the
+    report keeps nothing of allowed rows (``render`` is called for errors and warnings only,
+    and the check need not build the allowed rows at all); the summary counts every row.
+    ``workers > 1`` checks the partitions on that many local processes (a
+    :class:`CatalogueSpec` is needed there, not a loaded catalogue). ``folder``: where the
+    temporary folder is made (default: the system's).
     ``advance(rows)`` is called as partitions are done (single process only).
 
     Raises:
@@ -430,7 +490,16 @@ def check_claims_spilled(
     with tempfile.TemporaryDirectory(prefix="ndis-rules-", dir=folder) as tmp, gc_paused():
         spill = _Folder(Path(tmp))
         job = _Job(
-            spill, contracts, as_of, render, spill_rows, settings, catalogue, abn_required, explain
+            spill,
+            contracts,
+            as_of,
+            render,
+            spill_rows,
+            settings,
+            catalogue,
+            abn_required,
+            explain,
+            keep,
         )
         _, parts, findings = _split_file(text_or_path, spill, partitions, spill_rows)
         contract_parts = partition_contracts(contracts, len(parts))
