@@ -34,14 +34,16 @@ def load_contracts(source: str | Path) -> list[Contract]:
 def _load_folder(folder: Path) -> list[Contract]:
     out: list[Contract] = []
     where: dict[str, Path] = {}
-    for file in sorted(folder.glob("*.json")):
-        contract = read_contract(file)
-        if contract.id in where:
-            raise InputError(
-                f"contract id {contract.id!r} is also in {where[contract.id]}", source=str(file)
-            )
-        where[contract.id] = file
-        out.append(contract)
+    with gc_paused():
+        for file in sorted(folder.glob("*.json")):
+            contract = read_contract(file)
+            if contract.id in where:
+                raise InputError(
+                    f"contract id {contract.id!r} is also in {where[contract.id]}",
+                    source=str(file),
+                )
+            where[contract.id] = file
+            out.append(contract)
     if not out:
         raise InputError("the folder holds no contract *.json files", source=str(folder))
     return out
@@ -60,7 +62,7 @@ def _load_sqlite(path: Path) -> list[Contract]:
         raise InputError(f"cannot open the contract store: {exc}", source=str(path)) from None
     try:
         with gc_paused():
-            return [repo.get(contract_id) for contract_id in repo.ids()]
+            return list(repo.all_contracts())
     except StoreError as exc:
         raise InputError(f"cannot read the contract store: {exc}", source=str(path)) from None
     finally:
