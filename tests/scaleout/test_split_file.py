@@ -106,3 +106,41 @@ def test_any_quote_free_text(tmp_path_factory: pytest.TempPathFactory, cells: li
         LINE.format(ndis=c, to="2025/08/04", n=i) if i % 2 else c for i, c in enumerate(cells)
     )
     assert _outcome(_split, text, tmp_path) == _outcome(_reference, text)
+
+
+def test_a_tiny_budget_opens_a_bounded_number_of_partition_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [HEADER, *(LINE.format(ndis=f"4300000{n:02d}", to="2025/08/04", n=n)
+                       for n in range(60))]
+    text = "\n".join(lines)
+    folder = spill._Folder(tmp_path)
+    _, written, _ = spill._split_file(text, folder, 3, 1)
+    assert len(written) == 58  # one per budget of rows, as asked (about 130 characters a row)
+    monkeypatch.setattr(spill, "_MOST_PARTS", 5)
+    _, capped, _ = spill._split_file(text, folder, 3, 1)
+    assert len(capped) == 5
+    assert sum(n for _, n in capped) == 60
+
+
+def test_the_check_is_the_same_with_fewer_partitions_than_budgets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from ndis_rules.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    book = root / "examples" / "book"
+    argv = ["claims", "check", str(book / "claims.csv"), "--contracts", str(book / "contracts"),
+            "--today", "2025-11-15", "--format", "json"]
+    outputs = []
+    for most in (256, 2):
+        monkeypatch.setattr(spill, "_MOST_PARTS", most)
+        out = io.StringIO()
+        main([*argv, "--spill-rows", "1"], out=out)
+        outputs.append(out.getvalue())
+    plain = io.StringIO()
+    main(argv, out=plain)
+    assert outputs[0] == outputs[1] == plain.getvalue()
+    assert '"rows"' in plain.getvalue()

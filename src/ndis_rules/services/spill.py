@@ -165,6 +165,9 @@ _BLANK_CHARS: Final = (
 _MONTH_FIRST_MIDDLE: Final = re.compile(r"/(?:1[3-9]|2\d|3[01])/\d{4}", re.ASCII)
 #: Characters of text split into lines at once (then the next block): bounded memory.
 _BLOCK: Final = 1 << 20
+#: Most partition files open at once (a tiny budget over a large file asked for one per budget
+#: of rows, which ran out of open files: 33,000 for 100,000 rows at ``--spill-rows 3``).
+_MOST_PARTS: Final = 256
 #: Distinct NDIS cells whose partition is remembered (then the table starts again).
 _KEYS_HELD: Final = 1 << 16
 
@@ -196,8 +199,9 @@ def _split_file(
     it is written, a block of lines at a time (the lines are not held)."""
     source = str(text_or_path) if isinstance(text_or_path, Path) else None
     text, name = load_text(text_or_path, source)
-    # enough partitions that one rarely needs splitting again (about 130 characters a row)
-    parts = max(partitions, math.ceil(1.25 * len(text) / 130 / budget))
+    # enough partitions that one rarely needs splitting again (about 130 characters a row), but
+    # not more files open at once than a system allows (a larger one is split again by part())
+    parts = max(partitions, min(_MOST_PARTS, math.ceil(1.25 * len(text) / 130 / budget)))
     paths = [folder.new("part") for _ in range(parts)]
     counts = [0] * parts
     files: list[IO[bytes]] = []
