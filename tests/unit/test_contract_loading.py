@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ndis_rules import models, money
@@ -118,3 +120,29 @@ def test_the_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(models._DATES) <= 5
         assert len(money._PARSED) <= 5
     assert models._DATES and money._PARSED
+
+
+def _line_key_before(claim_type: str, reason: str | None, gst: str | None, from_: date,
+                     to: date, category: str, item: str, quantity: Decimal | None,
+                     unit_price: money.Money | None) -> tuple[str, ...]:
+    """rules.prepare.line_key as it was written before its amounts' text was remembered."""
+    return (claim_type.strip().upper(), (reason or "").strip().upper(), (gst or "").strip(),
+            str(from_), str(to), category, item.strip(),
+            str(quantity.normalize()) if quantity is not None else "", str(unit_price))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(" cancANC", max_size=5), st.none() | st.text(" abNO", max_size=4),
+    st.none() | st.text(" P2", max_size=3), st.dates(), st.dates(), st.text(max_size=3),
+    st.none() | st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.none() | st.integers(-10**12, 10**12).map(money.Money),
+)
+def test_line_key_is_what_it_was(claim_type: str, reason: str | None, gst: str | None,
+                                 start: date, end: date, item: str, quantity: Decimal | None,
+                                 unit_price: money.Money | None) -> None:
+    from ndis_rules.rules.prepare import line_key
+
+    args = (claim_type, reason, gst, start, end, "01", item, quantity, unit_price)
+    assert line_key(*args) == _line_key_before(*args)
+    assert line_key(*args) == _line_key_before(*args)  # the remembered text
