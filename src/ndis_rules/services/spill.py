@@ -173,7 +173,7 @@ _KEYS_HELD: Final = 1 << 16
 
 
 def _line_blocks(text: str) -> Iterator[tuple[int, list[str]]]:
-    """The physical lines of :func:`_numbered_lines`, a block at a time: (number of the
+    r"""The physical lines of :func:`_numbered_lines`, a block at a time: (number of the
     block's first line, its lines). Blocks end after a ``\n``, so a ``\r\n`` is never cut."""
     carriage = "\r" in text
     number = 1
