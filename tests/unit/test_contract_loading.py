@@ -146,3 +146,35 @@ def test_line_key_is_what_it_was(claim_type: str, reason: str | None, gst: str |
     args = (claim_type, reason, gst, start, end, "01", item, quantity, unit_price)
     assert line_key(*args) == _line_key_before(*args)
     assert line_key(*args) == _line_key_before(*args)  # the remembered text
+
+
+def test_a_loaded_book_is_handed_to_the_oldest_generation_and_nothing_stays_frozen(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    path = _store(tmp_path, 2)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    loaded = load_contracts(path)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.get_count()[0] < 100  # no young collection pending over the book
+    assert any(o is loaded[0] for o in gc.get_objects(generation=2))
+    gc.disable()
+    try:
+        load_contracts(path)
+    finally:
+        assert not gc.isenabled()  # the caller's pause is left as it was
+        gc.enable()
+
+
+def test_what_a_caller_froze_stays_frozen(tmp_path: Path) -> None:
+    import gc
+
+    path = _store(tmp_path, 2)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert load_contracts(path)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
