@@ -9,7 +9,8 @@ target in one run:
   table and JSON reports (<= 1 GB each);
 * one 20-line invoice through the Python API: p95 (<= 1 ms), and 10 vs 10,000 delivered
   services (<= 1.2x);
-* an SQLite store of N contracts: open it and check its first invoice (<= 1 s);
+* an SQLite store of N contracts: open it and check its first invoice (<= 1 s); load all of
+  its contracts (the time printed, no target);
 * ``--workers 2`` and the Dask entry point: output identical to one process, and the speed-up.
 
 Full size: 5,000 contracts and 1,000,000 lines (``--scale 1``); ``--scale 0.05`` is a quick run
@@ -73,6 +74,14 @@ with SqliteContractRepository(sys.argv[1]) as store:
 report = check_claims(rows, contracts, as_of=date(2025, 11, 15))
 done = time.perf_counter()
 print(done - imported, done - t, len(rows), report.summary.lines)
+"""
+
+LOAD = """
+import sys, time
+from ndis_rules.files.contracts import load_contracts
+wall, cpu = time.perf_counter(), time.process_time()
+contracts = load_contracts(sys.argv[1])
+print(time.perf_counter() - wall, time.process_time() - cpu, len(contracts))
 """
 
 DASK = """
@@ -269,6 +278,11 @@ def main() -> None:
     r.line("store_first_invoice_seconds", round(float(inner), 3),
            f"open it and check its first invoice ({n_rows} line(s)): {float(inner):.3f} s "
            f"({float(whole):.2f} s with the imports)", "<= 1 s", float(inner) <= 1)
+    wall, cpu, n_loaded = python_out(LOAD, str(books["realistic"] / "contracts.sqlite"))
+    r.line("store_load_seconds", round(float(wall), 3),
+           f"load all {int(n_loaded):,} contracts (what `claims check` does first): "
+           f"{float(wall):.3f} s, {float(cpu):.3f} s CPU = "
+           f"{1000 * float(cpu) / max(1, int(n_loaded)):.2f} ms CPU a contract")
 
     if not args.no_dask:
         print(f"Dask entry point ({max(100, lines // 10):,} lines, 2 local workers):")

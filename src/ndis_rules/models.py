@@ -78,7 +78,10 @@ def repeated(ids: Iterable[str]) -> list[str]:
         >>> repeated(["a", "b", "a", "c", "b"])
         ['a', 'b']
     """
-    return sorted(i for i, n in Counter(ids).items() if n > 1)
+    seen = ids if isinstance(ids, list | tuple) else list(ids)
+    if len(set(seen)) == len(seen):  # the usual case, without counting
+        return []
+    return sorted(i for i, n in Counter(seen).items() if n > 1)
 
 
 def is_valid_item_number(item: str) -> bool:
@@ -95,21 +98,57 @@ def is_valid_item_number(item: str) -> bool:
     return bool(_ITEM_RE.match(item)) or item in _QUIRK_ITEMS
 
 
+#: Leaf values already parsed from text, shared between the models that hold them (a book of
+#: contracts repeats the same dates, amounts and categories thousands of times). Only text that
+#: parsed is kept (a failure raises as before, every time); dates, ``Decimal`` and category
+#: strings are immutable, so sharing one instance changes nothing. Each table is cleared when it
+#: reaches :data:`_MEMO_LIMIT` entries, so its memory stays bounded whatever is read.
+_MEMO_LIMIT: Final = 16_384
+_DATES: Final[dict[str, date]] = {}
+_DECIMALS: Final[dict[str, Decimal]] = {}
+_CATEGORY_TEXT: Final[dict[str, str]] = {}
+
+
+def _memo(table: dict[str, Any], key: str, value: Any) -> Any:
+    if len(table) >= _MEMO_LIMIT:
+        table.clear()
+    table[key] = value
+    return value
+
+
 def _iso_date(value: object) -> object:
+    if type(value) is str:
+        known = _DATES.get(value)
+        if known is not None:
+            return known
     try:
-        return parse_iso_date(value)
+        day = parse_iso_date(value)
     except ParseError as exc:
         raise ValueError(str(exc)) from None
+    if type(value) is str:
+        _memo(_DATES, value, day)
+    return day
 
 
 def _exact_decimal(value: object) -> object:
+    if type(value) is str:
+        known = _DECIMALS.get(value)
+        if known is not None:
+            return known
     try:
-        return parse_decimal(value)
+        number = parse_decimal(value)
     except (ParseError, TypeError) as exc:
         raise ValueError(str(exc)) from None
+    if type(value) is str:
+        _memo(_DECIMALS, value, number)
+    return number
 
 
 def _category(value: object) -> object:
+    if type(value) is str:
+        known = _CATEGORY_TEXT.get(value)
+        if known is not None:
+            return known
     if isinstance(value, bool):
         raise ValueError("expected a support category 01-21")
     if isinstance(value, int):
@@ -120,6 +159,8 @@ def _category(value: object) -> object:
             text = "0" + text
         if text not in CATEGORIES:
             raise ValueError(f"unknown support category {value!r} (expected 01-21)")
+        if type(value) is str:
+            _memo(_CATEGORY_TEXT, value, text)
         return text
     raise ValueError(f"expected a support category 01-21, got {type(value).__name__}")
 

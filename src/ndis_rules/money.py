@@ -34,6 +34,12 @@ __all__ = ["LINE_ROUNDING", "ZERO", "Money", "allocate", "line_amount", "round_c
 LINE_ROUNDING: Final = ROUND_HALF_UP
 
 _CENT = Decimal("0.01")
+#: Money texts the models' validator has read, and their value: a book of contracts repeats the
+#: same amounts thousands of times, and ``Money`` is immutable, so one instance is shared. Only
+#: text that parsed is kept (a refused text is refused again, every time); the table starts
+#: again when it holds ``_MEMO_LIMIT`` texts, so its memory is bounded whatever is read.
+_PARSED: Final[dict[str, Money]] = {}
+_MEMO_LIMIT: Final = 16_384
 
 
 class Money:
@@ -178,10 +184,19 @@ class Money:
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         def validate(value: object) -> Money:
+            if type(value) is str:
+                known = _PARSED.get(value)
+                if known is not None:
+                    return known
             try:
-                return cls.parse(value)
+                money = cls.parse(value)
             except TypeError as exc:
                 raise ValueError(str(exc)) from exc
+            if type(value) is str:
+                if len(_PARSED) >= _MEMO_LIMIT:
+                    _PARSED.clear()
+                _PARSED[value] = money
+            return money
 
         return core_schema.no_info_plain_validator_function(
             validate,

@@ -28,4 +28,5 @@ def test_the_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
     assert data["lines"] == 500 and data["workers2_identical"] is True
     assert data.get("dask_identical") in (True, None)  # None: dask not installed
     assert 0 < data["realistic_flagged"] < data["pessimistic_flagged"]
+    assert data["store_load_seconds"] > 0  # the time to load the store's contracts
     assert not list(tmp_path.glob("*.out"))  # the reports it wrote were removed

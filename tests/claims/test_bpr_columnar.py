@@ -269,3 +269,25 @@ def test_rows_built_by_the_columns_behave_as_model_rows() -> None:
     assert result.row.model_fields_set == set(BprRow.model_fields)
     assert result.row.supports_delivered_from == date(2025, 8, 4)
     assert str(result.row.amount) == "140.46"
+
+
+REFERENCES = st.text(alphabet="AZaz09/_-. \t\u00e9\u3000'", max_size=55) | st.sampled_from(
+    ["A" * 50, "A" * 51, " INV-1", "INV-1 ", "INV 1", "", "'INV-1", "INV-1\u00a0", "\u0661\u0662"]
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(REFERENCES, min_size=1, max_size=12), st.booleans())
+def test_claim_references_taken_as_their_own_value_are_read_record(
+    references: list[str], abn_required: bool
+) -> None:
+    """The claim reference column is not parsed cell by cell: a cell of 1-50 ASCII letters,
+    digits, / _ - is its own value, anything else is read by the exact reader."""
+    cells = GOOD.split(",")
+    numbered = [(n, [*cells[:5], ref, *cells[6:]]) for n, ref in enumerate(references, start=2)]
+    expected = [read_record(n, list(c), abn_required=abn_required) for n, c in numbered]
+    got = read_results(numbered, abn_required=abn_required)
+    assert got == expected
+    assert [r.row.claim_reference if r.row else None for r in got] == [
+        r.row.claim_reference if r.row else None for r in expected
+    ]

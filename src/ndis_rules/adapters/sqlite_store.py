@@ -217,6 +217,11 @@ class SqliteContractRepository:
         if row is None:
             raise ContractNotFound(contract_id)
         version, body = row
+        return self._contract_of(contract_id, version, body)
+
+    def _contract_of(self, contract_id: str, version: object, body: str | bytes) -> Contract:
+        """The contract a row holds, validated from its JSON text (one typed error naming the
+        contract when the text is not a valid contract or disagrees with its row)."""
         try:
             contract = Contract.model_validate_json(body)
         except (ValidationError, ValueError, TypeError) as exc:
@@ -229,6 +234,24 @@ class SqliteContractRepository:
                 f"{contract.id} version {contract.version}, the row says version {version}"
             )
         return contract
+
+    def all_contracts(self) -> Iterator[Contract]:
+        """Every stored contract, in id order, read with one query and each validated as
+        :meth:`get` validates it (the same ``StoreIntegrityError`` naming the contract).
+
+        Reads row by row: a book of contracts is never held twice (text and models) at once.
+        """
+        self._ensure_clean()
+        try:
+            cursor = self._db.execute("SELECT id, version, body FROM contracts ORDER BY id")
+            while True:
+                rows = cursor.fetchmany(256)
+                if not rows:
+                    return
+                for contract_id, version, body in rows:
+                    yield self._contract_of(str(contract_id), version, body)
+        except sqlite3.Error as exc:
+            raise wrap_error(exc, "reading contracts") from exc
 
     def save(self, contract: Contract, expected_version: int | None) -> Contract:
         """Store the contract in one transaction if the stored version is still

@@ -35,6 +35,8 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 
 from .._gc import gc_paused
@@ -153,17 +155,38 @@ def _row(values: dict[str, object]) -> BprRow:
     return row
 
 
+#: Columns whose every cell matching the pattern is its own value, as the pure parser would
+#: return it (no white space to strip, no other check): such cells are not parsed one by one
+#: (a claim reference is different on almost every row). A cell that does not match is read
+#: by the exact reader, row and all. Rust's ``$`` is the end of the text only.
+_IDENTITY: Final[dict[str, str]] = {
+    "ClaimReference": r"^[A-Za-z0-9/_\-]{1,50}$",
+}
+
+
 class _Parsed:
-    """A column's distinct cells, each parsed once by the pure reader's parser."""
+    """A column's distinct cells, each parsed once by the pure reader's parser; or, for a column
+    of :data:`_IDENTITY`, the cells that are their own value (``codes`` is then ``None``)."""
 
-    __slots__ = ("cells", "codes", "ok", "values")
+    __slots__ = ("cells", "codes", "column", "identity", "ok", "values")
 
-    def __init__(self, column: Series, parse: Callable[[object], object]) -> None:
+    def __init__(
+        self, column: Series, parse: Callable[[object], object], identity: str | None = None
+    ) -> None:
         pl = _pl()
+        self.column = column
+        self.identity: Series | None = None
+        if identity is not None:
+            self.identity = column.str.contains(identity).fill_null(False)
+            self.cells: list[str] = []
+            self.values: list[object] = []
+            self.ok: list[bool] = []
+            self.codes: Series | None = None
+            return
         distinct = column.unique()
-        self.cells: list[str] = distinct.to_list()
-        self.values: list[object] = []
-        self.ok: list[bool] = []
+        self.cells = distinct.to_list()
+        self.values = []
+        self.ok = []
         for cell in self.cells:
             try:
                 self.values.append(parse(cell))
@@ -171,15 +194,39 @@ class _Parsed:
             except Exception:  # any failure: the exact reader reads the row and words it
                 self.values.append(None)
                 self.ok.append(False)
-        self.codes: Series = column.replace_strict(
+        self.codes = column.replace_strict(
             distinct, pl.Series(range(len(self.cells)), dtype=pl.UInt32), return_dtype=pl.UInt32
         )
+
+    def failed(self) -> Series:
+        """The rows whose cell did not parse (or is not its own value)."""
+        pl = _pl()
+        if self.identity is not None:
+            return ~self.identity
+        return ~self.spread(self.ok, pl.Boolean)
 
     def spread(self, per_value: Sequence[object], dtype: Any) -> Series:
         """A per-distinct-value feature as a column over the rows."""
         pl = _pl()
+        assert self.codes is not None
         spread: Series = pl.Series(list(per_value), dtype=dtype).gather(self.codes)
         return spread
+
+    def plain(self, rows: Series) -> tuple[Sequence[str], Sequence[object]]:
+        """The cells and values of the rows picked by the mask ``rows``, in order."""
+        if self.codes is None:
+            cells: list[str] = self.column.filter(rows).to_list()
+            return cells, cells
+        codes = self.codes.filter(rows).to_list()
+        return _pick(self.cells, codes), _pick(self.values, codes)
+
+
+def _pick(items: Sequence[Any], indexes: list[int]) -> Sequence[Any]:
+    """``[items[i] for i in indexes]``, in C."""
+    if len(indexes) > 1:
+        picked: tuple[Any, ...] = itemgetter(*indexes)(items)
+        return picked
+    return [items[i] for i in indexes]
 
 
 def _ordinal(value: object) -> object:
@@ -198,10 +245,13 @@ def _validate(
     count = len(numbers)
     if not count:
         return []
-    parsed = [_Parsed(col, _PARSERS[name]) for name, col in zip(COLUMNS, columns, strict=True)]
+    parsed = [
+        _Parsed(col, _PARSERS[name], _IDENTITY.get(name))
+        for name, col in zip(COLUMNS, columns, strict=True)
+    ]
     suspect = pl.Series([False] * count, dtype=pl.Boolean)
     for col, p in zip(columns, parsed, strict=True):
-        suspect = suspect | col.str.starts_with("'") | ~p.spread(p.ok, pl.Boolean)
+        suspect = suspect | col.str.starts_with("'") | p.failed()
 
     def feature(name: str, of: Callable[[object], object], dtype: Any) -> Series:
         p = parsed[COLUMNS.index(name)]
@@ -230,18 +280,12 @@ def _validate(
     # plain rows: built from the values the pure parsers gave (cells shared per distinct value)
     plain = ~suspect
     plain_numbers = pl.Series(numbers, dtype=pl.Int64).filter(plain).to_list()
-    codes = [p.codes.filter(plain).to_list() for p in parsed]
-    cells = zip(
-        *(map(p.cells.__getitem__, c) for p, c in zip(parsed, codes, strict=True)), strict=True
-    )
-    values = zip(
-        *(map(p.values.__getitem__, c) for p, c in zip(parsed, codes, strict=True)), strict=True
-    )
-    fields = _FIELDS
-    built = [
-        BprResult(number, _row(dict(zip(fields, row_values, strict=True))), (), (), row_cells)
-        for number, row_cells, row_values in zip(plain_numbers, cells, values, strict=True)
-    ]
+    picked = [p.plain(plain) for p in parsed]
+    # row tuples, row dicts and results assembled by C iterators (zip, map) over the columns
+    cells = zip(*(c for c, _ in picked), strict=True)
+    values = zip(*(v for _, v in picked), strict=True)
+    rows = map(_row, map(dict, map(zip, repeat(_FIELDS), values)))
+    built = list(map(BprResult, plain_numbers, rows, repeat(()), repeat(()), cells))
     if len(built) == count:
         return built
     # suspicious rows: the exact reader, merged back in order

@@ -16,6 +16,24 @@ from .context import Entry
 __all__ = ["PreparedContract", "duplicate_key", "line_key", "prepare"]
 
 
+#: The text of amounts already written by :func:`line_key`, by cents (bounded: it starts again
+#: when full). A book's lines repeat a few unit prices thousands of times.
+_PRICE_TEXT: dict[int, str] = {}
+_PRICES_HELD = 4096
+
+
+def _price_text(unit_price: Money | None) -> str:
+    if unit_price is None:
+        return "None"
+    cents = unit_price.cents
+    text = _PRICE_TEXT.get(cents)
+    if text is None:
+        if len(_PRICE_TEXT) >= _PRICES_HELD:
+            _PRICE_TEXT.clear()
+        text = _PRICE_TEXT[cents] = str(unit_price)
+    return text
+
+
 def line_key(
     claim_type: str,
     reason: str | None,
@@ -27,17 +45,23 @@ def line_key(
     quantity: Decimal | None,
     unit_price: Money | None,
 ) -> tuple[str, ...]:
-    """The duplicate-line key: two lines with the same key are the same claim."""
+    """The duplicate-line key: two lines with the same key are the same claim.
+
+    Examples:
+        >>> line_key(" canc ", None, "P2", date(2025, 8, 4), date(2025, 8, 4), "01",
+        ...          "01_011_0107_1_1 ", Decimal("2.50"), Money(7023))
+        ('CANC', '', 'P2', '2025-08-04', '2025-08-04', '01', '01_011_0107_1_1', '2.5', '70.23')
+    """
     return (
-        claim_type.strip().upper(),
-        (reason or "").strip().upper(),
-        (gst or "").strip(),
+        claim_type.strip().upper() if claim_type else "",
+        reason.strip().upper() if reason else "",
+        gst.strip() if gst else "",
         str(from_),
         str(to),
         category,
         item.strip(),
         str(quantity.normalize()) if quantity is not None else "",
-        str(unit_price),
+        _price_text(unit_price),
     )
 
 

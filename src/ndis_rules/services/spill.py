@@ -28,12 +28,12 @@ import pickle
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from .._gc import gc_paused
 from ..bpr import (
@@ -154,68 +154,115 @@ class _Folder:
         return self.path / f"{what}-{os.getpid()}-{self.made}"
 
 
+#: Characters of a blank row: commas and what ``str.strip()`` removes (Unicode white space), so
+#: ``not line.strip(_BLANK_CHARS)`` is :func:`_is_blank` without building a copy of the line.
+_BLANK_CHARS: Final = (
+    ",\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+#: The month-first hint's middle (``/13/2025``): text without it cannot match the hint, and the
+#: hint's look-behind makes the whole-text search ten times slower than this one.
+_MONTH_FIRST_MIDDLE: Final = re.compile(r"/(?:1[3-9]|2\d|3[01])/\d{4}", re.ASCII)
+#: Characters of text split into lines at once (then the next block): bounded memory.
+_BLOCK: Final = 1 << 20
+#: Most partition files open at once (a tiny budget over a large file asked for one per budget
+#: of rows, which ran out of open files: 33,000 for 100,000 rows at ``--spill-rows 3``).
+_MOST_PARTS: Final = 256
+#: Distinct NDIS cells whose partition is remembered (then the table starts again).
+_KEYS_HELD: Final = 1 << 16
+
+
+def _line_blocks(text: str) -> Iterator[tuple[int, list[str]]]:
+    r"""The physical lines of :func:`_numbered_lines`, a block at a time: (number of the
+    block's first line, its lines). Blocks end after a ``\n``, so a ``\r\n`` is never cut."""
+    carriage = "\r" in text
+    number = 1
+    start = 0
+    size = len(text)
+    while start < size:
+        end = text.find("\n", start + _BLOCK)
+        end = size if end < 0 else end + 1
+        piece = text[start:end]
+        lines = _LINE_END.split(piece) if carriage else piece.split("\n")
+        if lines[-1] == "":  # the block ends with a line break: nothing follows it here
+            lines.pop()
+        yield number, lines
+        number += len(lines)
+        start = end
+
+
 def _split_file(
     text_or_path: str | bytes | os.PathLike[str], folder: _Folder, partitions: int, budget: int
 ) -> tuple[str, list[tuple[Path, int]], tuple[str, ...]]:
     """The file's rows written by participant into partition files: (path, rows) of each, and
     the reader's findings about the file as a whole. The file's text is read once and split as
-    it is written (the lines are not held)."""
+    it is written, a block of lines at a time (the lines are not held)."""
     source = str(text_or_path) if isinstance(text_or_path, Path) else None
     text, name = load_text(text_or_path, source)
-    # enough partitions that one rarely needs splitting again (about 130 characters a row)
-    parts = max(partitions, math.ceil(1.25 * len(text) / 130 / budget))
-    records: Iterable[_Stored]
-    blank: list[int] = []
-    findings: tuple[str, ...] | None = None
-    if '"' in text:  # quoted cells may hold line breaks: the full reader's split
-        _, split = read_records(text, name)
-        del text
-        records, findings = split, split.findings
-    else:
-        lines = (nl for nl in _numbered_lines(text) if not _is_blank(nl[1]))
-        first = next(lines, None)
-        if first is None:
-            raise BprFileError(
-                "the file is empty: expected a header row of the 16 BPR columns", source=name
-            )
-        _check_header(first[1].split(","), name, first[0])
-        if MONTH_FIRST_HINT.search(text) is not None:  # the reader's per-file date-order rule
-            check_date_order(
-                (
-                    (n, line.split(","))
-                    for n, line in _numbered_lines(text)
-                    if n > first[0] and not _is_blank(line)
-                ),
-                name,
-            )
-        header = first[0]
-
-        def data() -> Iterator[_Stored]:
-            for number, line in _numbered_lines(text):
-                if number <= header:
-                    continue
-                if _is_blank(line):
-                    blank.append(number)
-                    continue
-                yield number, line
-
-        records = data()
+    # enough partitions that one rarely needs splitting again (about 130 characters a row), but
+    # not more files open at once than a system allows (a larger one is split again by part())
+    parts = max(partitions, min(_MOST_PARTS, math.ceil(1.25 * len(text) / 130 / budget)))
     paths = [folder.new("part") for _ in range(parts)]
     counts = [0] * parts
     files: list[IO[bytes]] = []
+    if '"' in text:  # quoted cells may hold line breaks: the full reader's split
+        _, split = read_records(text, name)
+        del text
+        try:
+            for p in paths:
+                files.append(p.open("wb"))
+            for record in split:
+                i = _part_of(_key_of(record), parts)
+                pickle.dump(record, files[i], _PROTOCOL)
+                counts[i] += 1
+        finally:
+            for f in files:
+                f.close()
+        return name, list(zip(paths, counts, strict=True)), split.findings
+    first = next((nl for nl in _numbered_lines(text) if not _is_blank(nl[1])), None)
+    if first is None:
+        raise BprFileError(
+            "the file is empty: expected a header row of the 16 BPR columns", source=name
+        )
+    _check_header(first[1].split(","), name, first[0])
+    header = first[0]
+    if (
+        _MONTH_FIRST_MIDDLE.search(text) is not None
+        and MONTH_FIRST_HINT.search(text) is not None
+    ):  # the reader's per-file date-order rule
+        check_date_order(
+            (
+                (n, line.split(","))
+                for n, line in _numbered_lines(text)
+                if n > header and not _is_blank(line)
+            ),
+            name,
+        )
+    blank: list[int] = []
+    part_of_cell: dict[str, int] = {}
+    dump = pickle.dump
     try:
         for p in paths:
             files.append(p.open("wb"))
-        for record in records:
-            i = _part_of(_key_of(record), parts)
-            pickle.dump(record, files[i], _PROTOCOL)
-            counts[i] += 1
+        for first_number, lines in _line_blocks(text):
+            for number, line in enumerate(lines, first_number):
+                if number <= header:
+                    continue
+                if not line.strip(_BLANK_CHARS):
+                    blank.append(number)
+                    continue
+                cell = line.split(",", 2)[1] if "," in line else ""
+                i = part_of_cell.get(cell, -1)
+                if i < 0:
+                    if len(part_of_cell) >= _KEYS_HELD:
+                        part_of_cell.clear()
+                    i = part_of_cell[cell] = _part_of(_participant_key(cell), parts)
+                dump((number, line), files[i], _PROTOCOL)
+                counts[i] += 1
     finally:
         for f in files:
             f.close()
-    if findings is None:
-        findings = file_findings(sum(counts), blank)
-    return name, list(zip(paths, counts, strict=True)), findings
+    return name, list(zip(paths, counts, strict=True)), file_findings(sum(counts), blank)
 
 
 @dataclass
