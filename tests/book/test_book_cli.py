@@ -189,3 +189,24 @@ def test_a_bad_line_key_is_an_input_error(tmp_path: Path, key: str) -> None:
 
 
 
+
+
+def test_a_line_break_inside_a_quoted_value_keeps_the_error_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A contract id holding a form feed (found by the subcommand fuzzer) is named in the
+    refusal; the error is still exactly one line, the break written as an escape."""
+    bookings = EXAMPLE.parent / "bookings"
+    book = tmp_path / "book.db"
+    assert run("book", "init", str(book))[0] == 0
+    assert run("book", "import-contracts", str(book), str(bookings / "contracts"))[0] == 0
+    participants = json.loads((bookings / "participants.json").read_text())
+    participants[0]["contracts"] = ["C\f\u2028X"]
+    path = tmp_path / "participants.json"
+    path.write_text(json.dumps(participants))
+    capsys.readouterr()
+    code, _ = run("book", "bookings", str(book), "--participants", str(path), "--gateway",
+                  str(bookings / "gateway.json"), "--today", TODAY)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == ["ndis-rules: error: the book holds no contract C\\x0c\\u2028X"]

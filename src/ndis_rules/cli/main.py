@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TextIO, cast
+from typing import Final, NoReturn, TextIO, cast
 
 from .. import __version__
 from ..codes import FAMILIES, registry, severity_changes
@@ -216,10 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 
 
+#: Characters other than ``\n`` that end a line for ``str.splitlines`` (a form feed in a
+#: contract id, say): written as escapes so an error stays the one line it is meant to be.
+_LINE_BREAKS: Final = str.maketrans(
+    {c: repr(c)[1:-1] for c in "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+)
+
+
 def _error(message: str) -> None:
-    """Write the one error line; a stderr that cannot take it changes nothing."""
+    """Write the one error line; a stderr that cannot take it changes nothing. Line breaks
+    other than ``\n`` inside the message (a value quoted from the input) are escaped."""
     try:
-        sys.stderr.write(f"ndis-rules: error: {message}\n")
+        sys.stderr.write(f"ndis-rules: error: {message.translate(_LINE_BREAKS)}\n")
         sys.stderr.flush()
     except (OSError, ValueError):  # pragma: no cover - stderr closed or full
         pass
