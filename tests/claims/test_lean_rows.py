@@ -12,13 +12,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -41,22 +38,7 @@ from ndis_rules.services import spill
 from ndis_rules.services.spill import check_claims_spilled
 from ndis_rules.testing import strategies as S
 
-ROOT = Path(__file__).resolve().parents[2]
-CATALOGUE_CSV = ROOT / "tests" / "data" / "catalogue-2025-26-subset.csv"
-
-
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "generate_book", ROOT / "benchmarks" / "generate_book.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("generate_book", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+from ._bookgen import CATALOGUE_CSV, GEN
 
 
 # -- the invoice wrapping -----------------------------------------------------------------------
