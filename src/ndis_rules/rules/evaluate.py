@@ -200,12 +200,44 @@ def evaluate_batch(
     turns it off (every line through the exact engine); a :class:`~.fast.FastPathStats` turns
     it on and counts what it did.
     """
+    ctx, ledger, fast = _start(
+        contract,
+        frozenset(inv.id for inv in invoices),
+        as_of=as_of,
+        channel=channel,
+        mode=mode,
+        settings=settings,
+        action=action,
+        explain=explain,
+        catalogue=catalogue,
+        fast_path=fast_path,
+        reuse=True,
+    )
+    return [_evaluate_invoice_on(ctx, ledger, inv, fast) for inv in invoices]
+
+
+def _start(
+    contract: Contract | PreparedContract,
+    batch_ids: frozenset[str],
+    *,
+    as_of: date,
+    channel: Channel,
+    mode: ProcessingMode | None,
+    settings: Settings | None,
+    action: InvoiceAction,
+    explain: bool,
+    catalogue: CatalogueContext | None,
+    fast_path: bool | FastPathStats,
+    reuse: bool,
+) -> tuple[EvalContext, Ledger, FastPath | None]:
+    """What a batch is decided with (:func:`evaluate_batch`, :class:`BatchRun`): its context,
+    the ledger without the batch's earlier delivered services, and the fast path (``None``
+    when off). ``reuse``: a prepared contract's compiled form is taken from an earlier call."""
     as_of = checked_day(as_of, "as_of")
     settings = settings or _DEFAULT_SETTINGS
     mode = _check_mode(channel, mode)
-    reused = isinstance(contract, PreparedContract)
+    reused = reuse and isinstance(contract, PreparedContract)
     prepared = contract if isinstance(contract, PreparedContract) else prepare(contract)
-    batch_ids = frozenset(inv.id for inv in invoices)
     ledger = prepared.ledger_without(batch_ids)
     seen = Seen(prepared.invoices(settings.duplicate_key), prepared.lines, batch_ids)
     ctx = EvalContext(
@@ -226,7 +258,7 @@ def evaluate_batch(
         # a prepared contract is validated again and again: its compiled form is reused
         stats = fast_path if isinstance(fast_path, FastPathStats) else None
         fast = FastPath(ctx, stats, reuse=reused)
-    return [_evaluate_invoice_on(ctx, ledger, inv, fast) for inv in invoices]
+    return ctx, ledger, fast
 
 
 class BatchRun:
@@ -277,30 +309,19 @@ class BatchRun:
         catalogue: CatalogueContext | None = None,
         fast_path: bool | FastPathStats = True,
     ) -> None:
-        as_of = checked_day(as_of, "as_of")
-        settings = settings or Settings()
-        mode = _check_mode(channel, mode)
-        prepared = contract if isinstance(contract, PreparedContract) else prepare(contract)
-        ids = frozenset(batch_ids)
-        self._ledger = prepared.ledger_without(ids)
-        seen = Seen(prepared.invoices(settings.duplicate_key), prepared.lines, ids)
-        self._ctx = EvalContext(
-            prepared.index,
-            as_of,
-            channel,
-            mode,
-            settings,
-            action,
-            explain,
-            catalogue,
-            seen,
-            oldest=as_of - relativedelta(years=2),
-            prepared=prepared,
+        self._ctx, self._ledger, self._fast = _start(
+            contract,
+            frozenset(batch_ids),
+            as_of=as_of,
+            channel=channel,
+            mode=mode,
+            settings=settings,
+            action=action,
+            explain=explain,
+            catalogue=catalogue,
+            fast_path=fast_path,
+            reuse=False,
         )
-        self._fast: FastPath | None = None
-        if fast_path is not False:
-            stats = fast_path if isinstance(fast_path, FastPathStats) else None
-            self._fast = FastPath(self._ctx, stats)
 
     def invoice(self, invoice: Invoice) -> InvoiceDecision:
         """The next whole invoice of the batch (as :func:`evaluate_batch` decides it)."""
