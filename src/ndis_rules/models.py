@@ -31,7 +31,7 @@ from typing import Annotated, Any, Final, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .money import Money, line_amount
-from .parsing import ParseError, parse_decimal, parse_iso_date
+from .parsing import ParseError, parse_decimal, parse_iso_date, remembered
 
 __all__ = [
     "CATEGORIES",
@@ -109,46 +109,29 @@ _DECIMALS: Final[dict[str, Decimal]] = {}
 _CATEGORY_TEXT: Final[dict[str, str]] = {}
 
 
-def _memo(table: dict[str, Any], key: str, value: Any) -> Any:
-    if len(table) >= _MEMO_LIMIT:
-        table.clear()
-    table[key] = value
-    return value
+def _parse_iso_date(value: object) -> date:
+    try:
+        return parse_iso_date(value)
+    except ParseError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _iso_date(value: object) -> object:
-    if type(value) is str:
-        known = _DATES.get(value)
-        if known is not None:
-            return known
+    return remembered(_DATES, value, _parse_iso_date, _MEMO_LIMIT)
+
+
+def _parse_exact_decimal(value: object) -> Decimal:
     try:
-        day = parse_iso_date(value)
-    except ParseError as exc:
+        return parse_decimal(value)
+    except (ParseError, TypeError) as exc:
         raise ValueError(str(exc)) from None
-    if type(value) is str:
-        _memo(_DATES, value, day)
-    return day
 
 
 def _exact_decimal(value: object) -> object:
-    if type(value) is str:
-        known = _DECIMALS.get(value)
-        if known is not None:
-            return known
-    try:
-        number = parse_decimal(value)
-    except (ParseError, TypeError) as exc:
-        raise ValueError(str(exc)) from None
-    if type(value) is str:
-        _memo(_DECIMALS, value, number)
-    return number
+    return remembered(_DECIMALS, value, _parse_exact_decimal, _MEMO_LIMIT)
 
 
-def _category(value: object) -> object:
-    if type(value) is str:
-        known = _CATEGORY_TEXT.get(value)
-        if known is not None:
-            return known
+def _category_text(value: object) -> str:
     if isinstance(value, bool):
         raise ValueError("expected a support category 01-21")
     if isinstance(value, int):
@@ -159,10 +142,12 @@ def _category(value: object) -> object:
             text = "0" + text
         if text not in CATEGORIES:
             raise ValueError(f"unknown support category {value!r} (expected 01-21)")
-        if type(value) is str:
-            _memo(_CATEGORY_TEXT, value, text)
         return text
     raise ValueError(f"expected a support category 01-21, got {type(value).__name__}")
+
+
+def _category(value: object) -> object:
+    return remembered(_CATEGORY_TEXT, value, _category_text, _MEMO_LIMIT)
 
 
 #: A date given as ``YYYY-MM-DD`` (or a ``datetime.date``); datetimes and numbers are refused.

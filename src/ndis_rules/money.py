@@ -25,7 +25,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from .parsing import ParseError, parse_money
+from .parsing import ParseError, parse_money, remembered
 
 __all__ = ["LINE_ROUNDING", "ZERO", "Money", "allocate", "line_amount", "round_cents"]
 
@@ -34,10 +34,8 @@ __all__ = ["LINE_ROUNDING", "ZERO", "Money", "allocate", "line_amount", "round_c
 LINE_ROUNDING: Final = ROUND_HALF_UP
 
 _CENT = Decimal("0.01")
-#: Money texts the models' validator has read, and their value: a book of contracts repeats the
-#: same amounts thousands of times, and ``Money`` is immutable, so one instance is shared. Only
-#: text that parsed is kept (a refused text is refused again, every time); the table starts
-#: again when it holds ``_MEMO_LIMIT`` texts, so its memory is bounded whatever is read.
+#: Money texts the models' validator has read, and their value (``Money`` is immutable, so one
+#: instance is shared): :func:`~ndis_rules.parsing.remembered` keeps and bounds it.
 _PARSED: Final[dict[str, Money]] = {}
 _MEMO_LIMIT: Final = 16_384
 
@@ -183,20 +181,14 @@ class Money:
     def __get_pydantic_core_schema__(
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        def validate(value: object) -> Money:
-            if type(value) is str:
-                known = _PARSED.get(value)
-                if known is not None:
-                    return known
+        def parse(value: object) -> Money:
             try:
-                money = cls.parse(value)
+                return cls.parse(value)
             except TypeError as exc:
                 raise ValueError(str(exc)) from exc
-            if type(value) is str:
-                if len(_PARSED) >= _MEMO_LIMIT:
-                    _PARSED.clear()
-                _PARSED[value] = money
-            return money
+
+        def validate(value: object) -> Money:
+            return remembered(_PARSED, value, parse, _MEMO_LIMIT)
 
         return core_schema.no_info_plain_validator_function(
             validate,

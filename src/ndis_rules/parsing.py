@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from .errors import ParseError
 
@@ -60,6 +61,7 @@ __all__ = [
     "parse_iso_date",
     "parse_money",
     "refuse_unpaired_surrogates",
+    "remembered",
     "shown",
 ]
 
@@ -279,3 +281,34 @@ def refuse_unpaired_surrogates(value: Any, path: tuple[str, ...] = ()) -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             refuse_unpaired_surrogates(item, (*path, str(i)))
+
+
+_T = TypeVar("_T")
+
+
+def remembered(
+    table: dict[str, _T], value: object, parse: Callable[[object], _T], limit: int
+) -> _T:
+    """``parse(value)``, remembered in ``table`` when ``value`` is a ``str``: a book of
+    contracts repeats the same dates, amounts and categories thousands of times, and the values
+    parsed are immutable, so one instance can be shared. Only text that parsed is kept (a
+    refused text is refused again, every time, with the same error); the table starts again
+    when it holds ``limit`` texts, so its memory is bounded whatever is read.
+
+    Examples:
+        >>> seen: dict[str, Decimal] = {}
+        >>> remembered(seen, "1.50", parse_decimal, 2), seen
+        (Decimal('1.50'), {'1.50': Decimal('1.50')})
+        >>> remembered(seen, 3, parse_decimal, 2), len(seen)  # not text: parsed, not kept
+        (Decimal('3'), 1)
+    """
+    if type(value) is not str:
+        return parse(value)
+    known = table.get(value)
+    if known is not None:
+        return known
+    result = parse(value)
+    if len(table) >= limit:
+        table.clear()
+    table[value] = result
+    return result
