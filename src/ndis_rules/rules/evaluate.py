@@ -61,6 +61,13 @@ def _check_mode(channel: Channel, mode: ProcessingMode | None) -> ProcessingMode
     return None
 
 
+def _entered(ctx: EvalContext, invoice: Invoice) -> None:
+    """The invoice was entered (one of its lines was not an error): its number now counts for
+    ``DUPLICATE_INVOICE`` on the batch's later invoices."""
+    if invoice.number:
+        ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
+
+
 def _evaluate_invoice_on(
     ctx: EvalContext, ledger: Ledger, invoice: Invoice, fast: FastPath | None = None
 ) -> InvoiceDecision:
@@ -81,16 +88,14 @@ def _evaluate_invoice_on(
     if len(decisions) == 1:  # most invoices of a bulk file
         d = decisions[0]
         worst = d.outcome
-        if worst != "error" and invoice.number:
-            ctx.seen.invoices.setdefault(
-                invoice_key(ctx, invoice.provider, invoice.number), invoice.id
-            )
+        if worst != "error":
+            _entered(ctx, invoice)
         action: Action = "reject" if worst == "error" else ok
         if d.action != action:
             d = replace(d, action=action)
         return InvoiceDecision(invoice.id, worst, action, (d,))
-    if invoice.number and any(d.outcome != "error" for d in decisions):
-        ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
+    if any(d.outcome != "error" for d in decisions):
+        _entered(ctx, invoice)
     worst = outcome_of(d.outcome for d in decisions)
     lines = tuple(_with_action(d, "reject" if d.outcome == "error" else ok) for d in decisions)
     return InvoiceDecision(invoice.id, worst, "reject" if worst == "error" else ok, lines)
@@ -101,8 +106,8 @@ def _automated(
 ) -> InvoiceDecision:
     """The invoice's decision in streamline automated mode, where a line whose provider is not
     approved for its item is sent to review; the invoice is when any of its lines is."""
-    if invoice.number and any(d.outcome != "error" for d in decisions):
-        ctx.seen.invoices.setdefault(invoice_key(ctx, invoice.provider, invoice.number), invoice.id)
+    if any(d.outcome != "error" for d in decisions):
+        _entered(ctx, invoice)
     unapproved_lines = [
         not _approved_provider(ctx.prepared, invoice.provider, line.item) for line in invoice.lines
     ]
@@ -343,7 +348,5 @@ class BatchRun:
     def close(self, invoice: Invoice, *, entered: bool) -> None:
         """End an invoice decided with :meth:`lines`; ``entered``: any of its lines was not an
         error (its number then counts for ``DUPLICATE_INVOICE`` on later invoices)."""
-        if invoice.number and entered:
-            self._ctx.seen.invoices.setdefault(
-                invoice_key(self._ctx, invoice.provider, invoice.number), invoice.id
-            )
+        if entered:
+            _entered(self._ctx, invoice)
