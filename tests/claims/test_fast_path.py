@@ -38,6 +38,16 @@ from ndis_rules.testing import strategies as S
 
 from ._bookgen import CATALOGUE_CSV, GEN, ROOT
 
+#: every channel, and streamline in each of its processing modes
+CHANNEL_MODES: list[tuple[str, str | None]] = [
+    ("service_entry", None),
+    ("bulk_import", None),
+    ("case_note", None),
+    ("streamline", "manual"),
+    ("streamline", "automated"),
+    ("streamline", "disabled"),
+]
+
 
 @dataclass(frozen=True)
 class Book:
@@ -223,17 +233,7 @@ def test_engine_decisions_identical(inputs: S.ValidationInput, s: Settings, expl
     assert fast == exact
 
 
-@pytest.mark.parametrize(
-    ("channel", "mode"),
-    [
-        ("service_entry", None),
-        ("bulk_import", None),
-        ("case_note", None),
-        ("streamline", "manual"),
-        ("streamline", "automated"),
-        ("streamline", "disabled"),
-    ],
-)
+@pytest.mark.parametrize(("channel", "mode"), CHANNEL_MODES)
 def test_engine_takes_the_fast_path_in_every_channel(channel: str, mode: str | None) -> None:
     contract = Contract.model_validate(
         {
@@ -384,17 +384,7 @@ _PROVIDER_INVOICES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("channel", "mode"),
-    [
-        ("service_entry", None),
-        ("bulk_import", None),
-        ("case_note", None),
-        ("streamline", "manual"),
-        ("streamline", "automated"),
-        ("streamline", "disabled"),
-    ],
-)
+@pytest.mark.parametrize(("channel", "mode"), CHANNEL_MODES)
 @pytest.mark.parametrize("action", ["create", "undo_cancel"])
 @pytest.mark.parametrize("rollover", [True, False])
 def test_provider_budget_lines_take_the_fast_path(
